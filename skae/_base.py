@@ -1,0 +1,416 @@
+"""Estimator plumbing shared by every skae autoencoder.
+
+:class:`BaseAutoencoder` validates parameters and data, runs the fit (seeding,
+validation split, training, fail-safe rollback), and implements ``transform``,
+``inverse_transform``, scoring and pickling. A concrete autoencoder only says how
+its Keras encoder and decoder are built (``_build_encoder`` / ``_build_decoder``).
+
+Keras is imported on first use, inside the methods that need it, so that
+``import skae`` stays as cheap as importing scikit-learn.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._inference import ACTIVATIONS
+
+ACTIVATION_NAMES = frozenset(ACTIVATIONS)
+LOSSES = ("mse", "binary_crossentropy")
+FLOAT_DTYPES = (np.float64, np.float32)
+# Rows per chunk when computing reconstruction errors, so scoring a large array
+# never holds more than a chunk's reconstruction at once.
+SCORE_CHUNK_ROWS = 4096
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class for autoencoders that behave like scikit-learn transformers.
+
+    Subclasses define ``__init__`` with their full parameter list and implement
+    ``_build_encoder(n_features, seed)`` and
+    ``_build_decoder(n_features, output_activation, seed)``, each returning a
+    Keras model named ``"encoder"`` / ``"decoder"``. Subclasses that add
+    parameters shaping the model list them in ``_architecture_params`` so that a
+    ``warm_start`` refit can refuse to continue with a different architecture.
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "output_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
+        "loss": [StrOptions({"auto", *LOSSES})],
+        "optimizer": [str, HasMethods(["apply_gradients", "get_config"])],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    _architecture_params = ("n_components",)
+
+    # -- public API ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present so the autoencoder fits in supervised Pipelines.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        snapshot = self._snapshot()
+        try:
+            self._fit(X)
+        except BaseException:
+            # Whatever went wrong, the estimator is left exactly as it was.
+            self._restore(snapshot)
+            raise
+        return self
+
+    def transform(self, X):
+        """Encode ``X`` into the code space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return self._encoder_plan(X, dtype=X.dtype)
+
+    def inverse_transform(self, X):
+        """Decode codes back into the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The reconstruction, float32 for float32 codes, float64 otherwise.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
+        width = self._decoder_plan.n_inputs
+        if Z.shape[1] != width:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__}."
+                f"inverse_transform expects codes with n_components={width} "
+                "columns, as returned by transform."
+            )
+        return self._decoder_plan(Z, dtype=Z.dtype)
+
+    def score_samples(self, X):
+        """Return the negative mean squared reconstruction error of each row.
+
+        Higher is better; unusually low values flag rows unlike the training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return -self._row_squared_errors(X) / X.shape[1]
+
+    def score(self, X, y=None):
+        """Return the negative mean squared reconstruction error of ``X``.
+
+        Higher is better, so model selection tools such as ``GridSearchCV``
+        pick the model that reconstructs held-out data best.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- fitting -------------------------------------------------------------------
+
+    def _fit(self, X):
+        warm = self.warm_start and hasattr(self, "model_")
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=not warm)
+        hidden = self._check_params()
+        if warm:
+            self._check_same_architecture()
+            loss, output_activation = self.loss_, self.output_activation_
+        else:
+            loss, output_activation = self._resolve_loss_and_output(X)
+        self._check_loss_fits_data(X, loss, output_activation)
+        callbacks = self._check_callbacks()
+        init_seed, split_seed, shuffle_seed = np.random.SeedSequence(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        ).generate_state(3)
+        X_train, X_val = self._split(X, int(split_seed))
+        optimizer = self._make_optimizer()
+
+        from . import _model, _training
+
+        if warm:
+            model = self.model_
+        else:
+            n_features = X.shape[1]
+            encoder = self._build_encoder(n_features, seed=int(init_seed))
+            decoder = self._build_decoder(
+                n_features, output_activation, seed=int(init_seed)
+            )
+            model = _model.join_autoencoder(encoder, decoder)
+        history = _training.train(
+            model,
+            X_train,
+            X_val,
+            optimizer=optimizer,
+            loss=loss,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=int(shuffle_seed),
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            callbacks=callbacks,
+            verbose=self.verbose,
+        )
+        self._set_model(model)
+        self._architecture = self._current_architecture(hidden)
+        self.loss_ = loss
+        self.output_activation_ = output_activation
+        self.history_ = history
+        self.n_iter_ = len(history["loss"])
+        self.explained_variance_ratio_ = self._explained_variance_ratio(X)
+
+    def _check_params(self):
+        """Validate what ``_parameter_constraints`` cannot express.
+
+        Returns the normalised architecture-specific values (for the dense model,
+        the hidden layer sizes as a tuple).
+        """
+        return None
+
+    def _current_architecture(self, extra):
+        arch = {name: getattr(self, name) for name in self._architecture_params}
+        arch["_extra"] = extra
+        return arch
+
+    def _check_same_architecture(self):
+        current = self._current_architecture(self._check_params())
+        for name, before in self._architecture.items():
+            if name != "_extra" and current[name] != before:
+                raise ValueError(
+                    f"warm_start=True continues training the fitted model, whose "
+                    f"{name} is {before!r}; got {name}={current[name]!r}. Set "
+                    "warm_start=False to build a new model."
+                )
+        if current["_extra"] != self._architecture["_extra"]:
+            raise ValueError(
+                "warm_start=True continues training the fitted model, but its "
+                "architecture parameters changed since the last fit. Set "
+                "warm_start=False to build a new model."
+            )
+
+    def _resolve_loss_and_output(self, X):
+        unit = _inside_unit_interval(X)
+        loss = self.loss
+        if loss == "auto":
+            loss = "binary_crossentropy" if unit else "mse"
+        output_activation = self.output_activation
+        if output_activation == "auto":
+            output_activation = "sigmoid" if unit else "linear"
+        return loss, output_activation
+
+    def _check_loss_fits_data(self, X, loss, output_activation):
+        if loss != "binary_crossentropy":
+            return
+        if not _inside_unit_interval(X):
+            raise ValueError(
+                "loss='binary_crossentropy' needs data inside [0, 1]; got values "
+                f"from {X.min():.6g} to {X.max():.6g}. Scale X into [0, 1] (for "
+                "example with MinMaxScaler) or use loss='mse'."
+            )
+        if output_activation != "sigmoid":
+            raise ValueError(
+                "loss='binary_crossentropy' needs outputs inside (0, 1); got "
+                f"output_activation={output_activation!r}. Use "
+                "output_activation='sigmoid' or 'auto'."
+            )
+
+    def _check_callbacks(self):
+        if self.callbacks is None:
+            return []
+        import keras
+
+        for i, callback in enumerate(self.callbacks):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "callbacks must be a list of keras.callbacks.Callback instances; "
+                    f"got {type(callback).__name__} at position {i}."
+                )
+        return list(self.callbacks)
+
+    def _split(self, X, seed):
+        """Return float32 ``(X_train, X_val)``; ``X_val`` is None without a split."""
+        n_samples = X.shape[0]
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        if n_val == 0:
+            return X.astype(np.float32, copy=False), None
+        if n_val >= n_samples:
+            plural = "s" if n_samples != 1 else ""
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out {n_val} "
+                f"of the samples and leaves none to train on; got {n_samples} "
+                f"sample{plural}. Pass more samples or set validation_fraction=0."
+            )
+        order = np.random.default_rng(seed).permutation(n_samples)
+        val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+        return (
+            X[train_rows].astype(np.float32, copy=False),
+            X[val_rows].astype(np.float32, copy=False),
+        )
+
+    def _make_optimizer(self):
+        """Return a fresh Keras optimizer for this fit."""
+        import keras
+
+        if isinstance(self.optimizer, str):
+            try:
+                optimizer_cls = type(keras.optimizers.get(self.optimizer))
+            except ValueError as exc:
+                raise ValueError(
+                    f"optimizer={self.optimizer!r} is not the name of a Keras "
+                    "optimizer; use e.g. 'adam', 'sgd', 'rmsprop' or an instance "
+                    "of keras.optimizers.Optimizer."
+                ) from exc
+            return optimizer_cls(learning_rate=self.learning_rate)
+        if not isinstance(self.optimizer, keras.optimizers.Optimizer):
+            raise TypeError(
+                "optimizer must be a name or a keras.optimizers.Optimizer instance; "
+                f"got {type(self.optimizer).__name__}."
+            )
+        # A copy per fit: the user's instance is never built or stepped.
+        return type(self.optimizer).from_config(self.optimizer.get_config())
+
+    # -- fitted state --------------------------------------------------------------
+
+    def _set_model(self, model):
+        """Store the Keras models and compile their NumPy forward passes."""
+        from ._inference import ForwardPlan
+        from ._model import split_autoencoder
+
+        self.model_ = model
+        self.encoder_, self.decoder_ = split_autoencoder(model)
+        self._encoder_plan = ForwardPlan(self.encoder_)
+        self._decoder_plan = ForwardPlan(self.decoder_)
+
+    def _snapshot(self):
+        state = dict(self.__dict__)
+        weights = self.model_.get_weights() if hasattr(self, "model_") else None
+        return state, weights
+
+    def _restore(self, snapshot):
+        state, weights = snapshot
+        self.__dict__.clear()
+        self.__dict__.update(state)
+        if weights is not None:
+            self.model_.set_weights(weights)
+
+    def _row_squared_errors(self, X):
+        """Sum of squared reconstruction errors of each row, in float64."""
+        errors = np.empty(X.shape[0], dtype=np.float64)
+        for start in range(0, X.shape[0], SCORE_CHUNK_ROWS):
+            x = np.asarray(X[start : start + SCORE_CHUNK_ROWS], dtype=np.float64)
+            x_hat = self._decoder_plan(self._encoder_plan(x), dtype=np.float64)
+            errors[start : start + SCORE_CHUNK_ROWS] = np.sum((x - x_hat) ** 2, axis=1)
+        return errors
+
+    def _explained_variance_ratio(self, X):
+        mean = X.mean(axis=0, dtype=np.float64)
+        total = 0.0
+        for start in range(0, X.shape[0], SCORE_CHUNK_ROWS):
+            chunk = np.asarray(X[start : start + SCORE_CHUNK_ROWS], dtype=np.float64)
+            total += float(np.sum((chunk - mean) ** 2))
+        residual = float(np.sum(self._row_squared_errors(X)))
+        if total == 0.0:
+            # Constant data has no variance to explain.
+            return float("nan")
+        return 1.0 - residual / total
+
+    # -- pickling --------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if "model_" in state:
+            from ._persistence import model_to_bytes
+
+            state["_model_archive"] = model_to_bytes(state["model_"])
+            for key in (
+                "model_",
+                "encoder_",
+                "decoder_",
+                "_encoder_plan",
+                "_decoder_plan",
+            ):
+                state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        archive = state.pop("_model_archive", None)
+        super().__setstate__(state)
+        if archive is not None:
+            from ._persistence import model_from_bytes
+
+            self._set_model(model_from_bytes(archive))
+
+
+def _inside_unit_interval(X):
+    return bool(X.size) and X.min() >= 0 and X.max() <= 1

@@ -1,0 +1,225 @@
+"""The fully connected autoencoder: the tutorial's model, shallow or deep."""
+
+from numbers import Integral
+
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import ACTIVATION_NAMES, BaseAutoencoder
+
+
+class AutoencoderTransformer(BaseAutoencoder):
+    """Fully connected autoencoder usable wherever PCA is.
+
+    The encoder maps each row to ``n_components`` numbers and the decoder maps
+    them back to the input space; both are Keras models trained together to
+    reconstruct the input. ``transform`` returns the codes and
+    ``inverse_transform`` the reconstructions, as :class:`~sklearn.decomposition.PCA`
+    does.
+
+    With the default ``hidden_layer_sizes=()`` this is the model of the classic
+    Keras tutorial: a ``Dense(n_components, relu)`` encoder and a
+    ``Dense(n_features)`` decoder. A tuple such as ``(128, 64)`` gives a deep
+    autoencoder whose decoder mirrors the encoder (``64, 128``).
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Size of the code. May exceed the number of features (an overcomplete
+        code), unlike PCA.
+    hidden_layer_sizes : tuple of int, default=()
+        Widths of the encoder's hidden layers, outermost first. The decoder uses
+        the same widths in reverse order.
+    activation : str, default="relu"
+        Activation of the hidden layers. One of ``"relu"``, ``"leaky_relu"``,
+        ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
+        ``"sigmoid"``, ``"softplus"``, ``"linear"``.
+    code_activation : str, default="auto"
+        Activation of the code layer. ``"auto"`` uses ``activation`` when there
+        are no hidden layers (the tutorial's relu code) and ``"linear"`` in a
+        deep model, where a linear code avoids dead code units (as in Hinton and
+        Salakhutdinov, 2006).
+    output_activation : str, default="auto"
+        Activation of the decoder's output. ``"auto"`` picks ``"sigmoid"`` when
+        the training data lies inside [0, 1] and ``"linear"`` otherwise. The
+        choice made is stored in ``output_activation_``.
+    loss : {"auto", "mse", "binary_crossentropy"}, default="auto"
+        Training loss. ``"auto"`` picks binary cross-entropy for data inside
+        [0, 1] (the tutorial's choice) and mean squared error otherwise. The
+        choice made is stored in ``loss_``. Whatever the loss, :meth:`score`
+        reports the mean squared error.
+    optimizer : str or keras.optimizers.Optimizer, default="adam"
+        A Keras optimizer name, created with ``learning_rate``, or an instance,
+        which is copied for every fit (its own learning rate is used).
+    learning_rate : float, default=1e-3
+        Learning rate of an optimizer given by name.
+    epochs : int, default=200
+        Maximum number of passes over the training data. With early stopping
+        most fits end well before; the cap only bounds the worst case.
+    batch_size : int, default=256
+        Rows per gradient step, as in the tutorial.
+    shuffle : bool, default=True
+        Visit the training rows in a new random order every epoch.
+    validation_fraction : float in [0, 1), default=0.1
+        Fraction of the rows held out to monitor generalisation (``val_loss`` in
+        ``history_``) and drive early stopping. ``0`` trains on every row and
+        early stopping then watches the training loss.
+    early_stopping : bool, default=True
+        Stop when the monitored loss has not improved for ``n_iter_no_change``
+        epochs and restore the best epoch's weights. On by default so that a
+        generous ``epochs`` neither wastes time nor overfits.
+    n_iter_no_change : int, default=10
+        Epochs without improvement tolerated by early stopping.
+    tol : float, default=1e-4
+        Relative improvement an epoch must bring to count:
+        ``loss < best - tol * |best|``. Relative, so it means the same for
+        binary cross-entropy and mean squared error.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks run during training.
+    warm_start : bool, default=False
+        Continue training the fitted model on the next ``fit`` instead of
+        building a new one. The architecture must not change in between.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the validation split and the shuffling. An int gives
+        bit-identical results on the same machine; nothing global is seeded.
+    verbose : int, default=0
+        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    encoder_ : keras.Model
+        Maps rows to codes.
+    decoder_ : keras.Model
+        Maps codes to reconstructions.
+    model_ : keras.Model
+        ``decoder_(encoder_(x))``; the three models share their weights.
+    loss_ : str
+        The training loss used, ``"binary_crossentropy"`` or ``"mse"``.
+    output_activation_ : str
+        The decoder's output activation used.
+    history_ : dict of str to list of float
+        Per-epoch ``"loss"`` (and ``"val_loss"`` with a validation split) of
+        the last fit.
+    n_iter_ : int
+        Number of epochs run by the last fit.
+    explained_variance_ratio_ : float
+        Fraction of the training data's total variance explained by the
+        reconstruction, ``1 - SSE / total sum of squares``; compare with
+        ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear method this estimator replaces.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> ae = AutoencoderTransformer(n_components=8, epochs=3, random_state=0)
+    >>> Z = ae.fit_transform(X)
+    >>> Z.shape
+    (1797, 8)
+    >>> ae.inverse_transform(Z).shape
+    (1797, 64)
+    >>> ae.loss_, ae.output_activation_
+    ('binary_crossentropy', 'sigmoid')
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Integral],
+        "activation": [StrOptions(set(ACTIVATION_NAMES))],
+        "code_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
+    }
+
+    _architecture_params = ("n_components", "activation", "code_activation")
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        hidden_layer_sizes=(),
+        activation="relu",
+        code_activation="auto",
+        output_activation="auto",
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=256,
+        shuffle=True,
+        validation_fraction=0.1,
+        early_stopping=True,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.code_activation = code_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) for s in sizes
+        ) or (any(s < 1 for s in sizes)):
+            raise ValueError(
+                "hidden_layer_sizes must be a tuple of positive integers; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _resolved_code_activation(self, hidden):
+        if self.code_activation != "auto":
+            return self.code_activation
+        return self.activation if not hidden else "linear"
+
+    def _build_encoder(self, n_features, seed):
+        from ._dense_builders import build_dense_encoder
+
+        hidden = self._check_params()
+        return build_dense_encoder(
+            n_features,
+            self.n_components,
+            hidden,
+            self.activation,
+            self._resolved_code_activation(hidden),
+            seed,
+        )
+
+    def _build_decoder(self, n_features, output_activation, seed):
+        from ._dense_builders import build_dense_decoder
+
+        return build_dense_decoder(
+            self.n_components,
+            n_features,
+            self._check_params(),
+            self.activation,
+            output_activation,
+            seed,
+        )

@@ -1,0 +1,28 @@
+"""How an encoder and a decoder become one autoencoder model, and back again.
+
+``model_`` is ``decoder(encoder(inputs))`` with the encoder and decoder nested as
+named sub-models, so the three models share one set of weights. Because the
+nesting survives Keras's own saving, :func:`split_autoencoder` recovers the
+shared encoder and decoder from a reloaded ``model_``.
+"""
+
+import keras
+
+ENCODER_NAME = "encoder"
+DECODER_NAME = "decoder"
+
+
+def join_autoencoder(encoder, decoder):
+    """Return the model that applies ``decoder`` to ``encoder``'s output."""
+    if encoder.name != ENCODER_NAME or decoder.name != DECODER_NAME:
+        raise ValueError(
+            f"The encoder and decoder models must be named {ENCODER_NAME!r} and "
+            f"{DECODER_NAME!r}; got {encoder.name!r} and {decoder.name!r}."
+        )
+    inputs = keras.Input(shape=encoder.input_shape[1:], name="inputs")
+    return keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+
+
+def split_autoencoder(model):
+    """Return the ``(encoder, decoder)`` sub-models of a joined autoencoder."""
+    return model.get_layer(ENCODER_NAME), model.get_layer(DECODER_NAME)

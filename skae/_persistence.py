@@ -1,0 +1,31 @@
+"""Keras models as bytes: the native ``.keras`` archive, written and read in memory.
+
+Pickling an estimator stores its Keras model through these two functions, so the
+pickled payload is the same archive Keras itself writes, and loading uses Keras's
+``safe_mode`` (no arbitrary code from the archive is run).
+"""
+
+import os
+import tempfile
+
+
+def model_to_bytes(model):
+    """Return the ``.keras`` archive of ``model`` as bytes."""
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="skae-") as folder:
+        path = os.path.join(folder, "model.keras")
+        keras.saving.save_model(model, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def model_from_bytes(data):
+    """Rebuild the Keras model stored by :func:`model_to_bytes`."""
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="skae-") as folder:
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)

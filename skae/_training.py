@@ -1,0 +1,176 @@
+"""The fit loop: a reproducible input pipeline, early stopping and a NaN guard.
+
+Training runs through Keras's own ``Model.fit`` so that user callbacks, verbosity
+and every backend behave as Keras users expect. What skae adds is here:
+
+* :func:`make_dataset` feeds shuffled batches whose order depends only on the
+  fit's seed and the epoch number (stateless random ops), never on a global seed.
+* :class:`TrainingMonitor` implements early stopping with a relative tolerance,
+  restores the best weights, and stops on a non-finite loss, restoring the last
+  finite weights and warning about it.
+"""
+
+import math
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def make_dataset(X, *, batch_size, shuffle, seed, epochs):
+    """Return a ``tf.data.Dataset`` of ``(x, x)`` batches for ``epochs`` epochs.
+
+    Each epoch visits every row once. With ``shuffle``, epoch ``e`` uses the
+    permutation drawn by a stateless generator from ``(seed, e)``.
+    """
+    n_samples = X.shape[0]
+    data = tf.constant(X, dtype=tf.float32)
+    seed = tf.constant(seed, dtype=tf.int64)
+
+    def epoch_order(epoch):
+        order = tf.range(n_samples, dtype=tf.int64)
+        if shuffle:
+            keys = tf.random.stateless_uniform(
+                [n_samples], seed=tf.stack([seed, epoch])
+            )
+            order = tf.argsort(keys, stable=True)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    def gather(order):
+        batch = tf.gather(data, order)
+        return batch, batch
+
+    return (
+        tf.data.Dataset.range(epochs)
+        .flat_map(epoch_order)
+        .map(gather)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def make_validation_dataset(X, *, batch_size):
+    """Return a cached ``tf.data.Dataset`` of ``(x, x)`` batches of ``X``.
+
+    A dataset, rather than arrays, lets Keras reuse one pipeline across epochs
+    instead of rebuilding it after every epoch.
+    """
+    return (
+        tf.data.Dataset.from_tensor_slices(tf.constant(X, dtype=tf.float32))
+        .batch(batch_size)
+        .map(lambda batch: (batch, batch))
+        .cache()
+    )
+
+
+def steps_per_epoch(n_samples, batch_size):
+    return math.ceil(n_samples / batch_size)
+
+
+class TrainingMonitor(keras.callbacks.Callback):
+    """Keras callback that watches every epoch of a fit.
+
+    Parameters
+    ----------
+    early_stopping : bool
+        Stop when the monitored loss has not improved for ``n_iter_no_change``
+        epochs, and restore the weights of the best epoch.
+    n_iter_no_change : int
+    tol : float
+        An epoch improves when its loss is below ``best - tol * |best|``.
+    """
+
+    def __init__(self, early_stopping, n_iter_no_change, tol):
+        super().__init__()
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def on_train_begin(self, logs=None):
+        self.best = np.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+        self.last_finite_weights = self.model.get_weights()
+        self.last_finite_epoch = None
+        self.diverged_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        losses = [logs[k] for k in ("loss", "val_loss") if k in logs]
+        if not all(np.isfinite(v) for v in losses):
+            self.diverged_epoch = epoch
+            self.model.stop_training = True
+            return
+        self.last_finite_weights = self.model.get_weights()
+        self.last_finite_epoch = epoch
+        current = logs.get("val_loss", logs.get("loss"))
+        if current < self.best - self.tol * abs(self.best) or self.best_epoch is None:
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.early_stopping:
+                self.best_weights = self.last_finite_weights
+        else:
+            self.wait += 1
+            if self.early_stopping and self.wait >= self.n_iter_no_change:
+                self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.diverged_epoch is not None:
+            restored = self.last_finite_epoch
+            self.model.set_weights(self.last_finite_weights)
+            where = (
+                f"the weights of epoch {restored + 1}"
+                if restored is not None
+                else "the weights from before training"
+            )
+            warnings.warn(
+                f"The training loss became non-finite (NaN or inf) at epoch "
+                f"{self.diverged_epoch + 1}; training stopped and {where} were "
+                "restored. Lower learning_rate or scale the input.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        elif self.early_stopping and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def train(
+    model,
+    X_train,
+    X_val,
+    *,
+    optimizer,
+    loss,
+    epochs,
+    batch_size,
+    shuffle,
+    seed,
+    early_stopping,
+    n_iter_no_change,
+    tol,
+    callbacks,
+    verbose,
+):
+    """Compile ``model`` and fit it to reconstruct ``X_train``.
+
+    Returns the per-epoch history as a dict of lists of floats.
+    """
+    model.compile(optimizer=optimizer, loss=loss)
+    monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
+    dataset = make_dataset(
+        X_train, batch_size=batch_size, shuffle=shuffle, seed=seed, epochs=epochs
+    )
+    history = model.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch(X_train.shape[0], batch_size),
+        validation_data=(
+            None
+            if X_val is None
+            else make_validation_dataset(X_val, batch_size=batch_size)
+        ),
+        callbacks=[monitor, *callbacks],
+        shuffle=False,
+        verbose=verbose,
+    )
+    return {key: [float(v) for v in values] for key, values in history.history.items()}
