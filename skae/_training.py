@@ -73,8 +73,9 @@ class TrainingMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     early_stopping : bool
-        Stop when the monitored loss has not improved for ``n_iter_no_change``
-        epochs, and restore the weights of the best epoch.
+        Stop when the monitored loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the weights of the epoch with
+        the lowest monitored loss.
     n_iter_no_change : int
     tol : float
         An epoch improves when its loss is below ``best - tol * |best|``.
@@ -88,6 +89,7 @@ class TrainingMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.best = np.inf
+        self.lowest = np.inf
         self.best_epoch = None
         self.best_weights = None
         self.wait = 0
@@ -105,10 +107,13 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.last_finite_weights = self.model.get_weights()
         self.last_finite_epoch = epoch
         current = logs.get("val_loss", logs.get("loss"))
-        if current < self.best - self.tol * abs(self.best) or self.best_epoch is None:
-            self.best, self.best_epoch, self.wait = current, epoch, 0
+        if current < self.lowest:
+            # Restore the lowest loss seen, even when the gain is below ``tol``.
+            self.lowest = current
             if self.early_stopping:
                 self.best_weights = self.last_finite_weights
+        if self.best_epoch is None or current < self.best - self.tol * abs(self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
         else:
             self.wait += 1
             if self.early_stopping and self.wait >= self.n_iter_no_change:

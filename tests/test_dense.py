@@ -1,0 +1,217 @@
+"""The fully connected autoencoder: architecture, loss choice, training options."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skae import AutoencoderTransformer
+
+
+def make_data(n_samples=60, n_features=8, seed=0, scale=1.0):
+    return np.random.default_rng(seed).random((n_samples, n_features)) * scale
+
+
+def dense_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def describe(model):
+    return [
+        (layer.units, keras.activations.serialize(layer.activation))
+        for layer in dense_layers(model)
+    ]
+
+
+def test_default_model_is_the_tutorials_single_layer_autoencoder():
+    est = AutoencoderTransformer(n_components=4, epochs=1, random_state=0)
+    est.fit(make_data())
+    assert describe(est.encoder_) == [(4, "relu")]
+    assert describe(est.decoder_) == [(8, "sigmoid")]
+    assert est.loss_ == "binary_crossentropy"
+    assert est.output_activation_ == "sigmoid"
+
+
+def test_deep_decoder_mirrors_encoder_with_linear_code():
+    est = AutoencoderTransformer(
+        n_components=3, hidden_layer_sizes=(16, 5), epochs=1, random_state=0
+    ).fit(make_data())
+    assert describe(est.encoder_) == [(16, "relu"), (5, "relu"), (3, "linear")]
+    assert describe(est.decoder_) == [(5, "relu"), (16, "relu"), (8, "sigmoid")]
+
+
+def test_explicit_activations_are_used():
+    est = AutoencoderTransformer(
+        n_components=3,
+        hidden_layer_sizes=4,
+        activation="tanh",
+        code_activation="sigmoid",
+        output_activation="linear",
+        loss="mse",
+        epochs=1,
+        random_state=0,
+    ).fit(make_data())
+    assert describe(est.encoder_) == [(4, "tanh"), (3, "sigmoid")]
+    assert describe(est.decoder_) == [(4, "tanh"), (8, "linear")]
+
+
+def test_auto_picks_mse_and_linear_output_outside_unit_interval():
+    X = make_data(scale=5.0) - 2.0
+    est = AutoencoderTransformer(n_components=2, epochs=1, random_state=0).fit(X)
+    assert est.loss_ == "mse"
+    assert est.output_activation_ == "linear"
+    assert est.model_.loss == "mse"
+
+
+def test_model_shares_weights_with_encoder_and_decoder():
+    est = AutoencoderTransformer(n_components=3, epochs=1, random_state=0)
+    est.fit(make_data())
+    X = make_data(n_samples=5, seed=1).astype(np.float32)
+    joined = keras.ops.convert_to_numpy(est.model_(X))
+    chained = keras.ops.convert_to_numpy(est.decoder_(est.encoder_(X)))
+    assert_array_equal(joined, chained)
+    model_weights = {id(w) for w in est.model_.weights}
+    assert {id(w) for w in est.encoder_.weights + est.decoder_.weights} == model_weights
+
+
+def test_transform_matches_keras_encoder():
+    est = AutoencoderTransformer(n_components=3, hidden_layer_sizes=(7,), epochs=2)
+    X = make_data()
+    est.fit(X)
+    keras_codes = keras.ops.convert_to_numpy(est.encoder_(X.astype(np.float32)))
+    assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-6)
+
+
+def test_training_reduces_reconstruction_error():
+    X = make_data(n_samples=200)
+    short = AutoencoderTransformer(n_components=4, epochs=1, random_state=0).fit(X)
+    long = AutoencoderTransformer(
+        n_components=4, epochs=60, early_stopping=False, batch_size=32, random_state=0
+    ).fit(X)
+    assert long.score(X) > short.score(X)
+    assert long.history_["loss"][-1] < long.history_["loss"][0]
+
+
+def test_history_and_n_iter_record_epochs():
+    est = AutoencoderTransformer(n_components=2, epochs=4, early_stopping=False)
+    est.fit(make_data())
+    assert est.n_iter_ == 4
+    assert set(est.history_) == {"loss", "val_loss"}
+    assert len(est.history_["loss"]) == len(est.history_["val_loss"]) == 4
+    no_split = AutoencoderTransformer(n_components=2, epochs=3, validation_fraction=0)
+    assert set(no_split.fit(make_data()).history_) == {"loss"}
+
+
+class RecordWeights(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+def test_early_stopping_stops_and_restores_lowest_loss_weights():
+    """Check that training stops once the loss stalls and keeps the best epoch."""
+    recorder = RecordWeights()
+    est = AutoencoderTransformer(
+        n_components=2,
+        epochs=50,
+        n_iter_no_change=2,
+        tol=0.5,
+        random_state=0,
+        callbacks=[recorder],
+    ).fit(make_data())
+    # Epoch 1 sets the reference; two more epochs without a 50% gain stop it.
+    assert est.n_iter_ == 3
+    best = int(np.argmin(est.history_["val_loss"]))
+    for restored, recorded in zip(est.model_.get_weights(), recorder.weights[best]):
+        assert_array_equal(restored, recorded)
+
+
+def test_without_early_stopping_runs_every_epoch():
+    est = AutoencoderTransformer(
+        n_components=2, epochs=6, early_stopping=False, tol=0.9, n_iter_no_change=1
+    ).fit(make_data())
+    assert est.n_iter_ == 6
+
+
+def test_optimizer_by_name_uses_learning_rate():
+    est = AutoencoderTransformer(
+        n_components=2, optimizer="sgd", learning_rate=0.05, epochs=1
+    ).fit(make_data())
+    assert isinstance(est.model_.optimizer, keras.optimizers.SGD)
+    assert float(est.model_.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_optimizer_instance_is_copied_for_each_fit():
+    optimizer = keras.optimizers.RMSprop(learning_rate=0.01)
+    est = AutoencoderTransformer(n_components=2, optimizer=optimizer, epochs=2)
+    est.fit(make_data())
+    used = est.model_.optimizer
+    assert isinstance(used, keras.optimizers.RMSprop) and used is not optimizer
+    assert float(used.learning_rate) == pytest.approx(0.01)
+    assert int(used.iterations) > 0
+    assert not optimizer.built
+    est.fit(make_data())
+    assert est.model_.optimizer is not used
+
+
+def test_user_callbacks_are_called_every_epoch():
+    class CountEpochs(keras.callbacks.Callback):
+        epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            type(self).epochs += 1
+
+    AutoencoderTransformer(
+        n_components=2, epochs=3, early_stopping=False, callbacks=[CountEpochs()]
+    ).fit(make_data())
+    assert CountEpochs.epochs == 3
+
+
+def test_warm_start_continues_from_fitted_weights():
+    X = make_data(n_samples=100)
+    est = AutoencoderTransformer(
+        n_components=3, epochs=3, warm_start=True, early_stopping=False, random_state=0
+    ).fit(X)
+    model = est.model_
+    first_losses = est.history_["loss"]
+    est.fit(X)
+    assert est.model_ is model
+    assert est.history_["loss"][0] < first_losses[0]
+    cold = AutoencoderTransformer(
+        n_components=3, epochs=3, early_stopping=False, random_state=0
+    ).fit(X)
+    assert cold.history_["loss"] == first_losses
+
+
+def test_warm_start_refuses_new_architecture_or_width():
+    X = make_data()
+    est = AutoencoderTransformer(n_components=3, epochs=1, warm_start=True).fit(X)
+    with pytest.raises(ValueError, match="n_components is 3; got n_components=4"):
+        est.set_params(n_components=4).fit(X)
+    est.set_params(n_components=3)
+    with pytest.raises(ValueError, match="architecture parameters changed"):
+        est.set_params(hidden_layer_sizes=(5,)).fit(X)
+    est.set_params(hidden_layer_sizes=())
+    with pytest.raises(ValueError, match="X has 5 features"):
+        est.fit(make_data(n_features=5))
+    assert est.transform(X).shape == (60, 3)
+
+
+def test_feature_names_out_and_pandas_output():
+    X = pd.DataFrame(make_data(), columns=[f"pixel{i}" for i in range(8)])
+    est = AutoencoderTransformer(n_components=3, epochs=1).set_output(transform="pandas")
+    Z = est.fit_transform(X)
+    expected = [f"autoencodertransformer{i}" for i in range(3)]
+    assert list(est.get_feature_names_out()) == expected
+    assert isinstance(Z, pd.DataFrame) and list(Z.columns) == expected
+    assert list(est.feature_names_in_) == list(X.columns)
+    assert est.n_features_in_ == 8
+    assert_allclose(est.inverse_transform(Z.to_numpy()).shape, (60, 8))
+
+
+def test_overcomplete_code_is_allowed():
+    est = AutoencoderTransformer(n_components=12, epochs=1).fit(make_data())
+    assert est.transform(make_data()).shape == (60, 12)
