@@ -1,12 +1,13 @@
 """Where ``transform`` runs: a NumPy forward pass over a Keras model's exported weights.
 
 Calling a Keras model costs milliseconds of framework overhead per call, which
-dominates when a Pipeline transforms one row at a time, and its float32 results can
-change in the last bits with the batch composition. So after ``fit`` each Keras
-model is compiled once into a :class:`ForwardPlan`: a list of NumPy steps holding a
-copy of the weights. A plan runs in the input's floating dtype (float32 or float64),
-in chunks of rows so that memory stays bounded, and gives each row the same result
-whatever else is in the batch. Layers the plan does not know are run by Keras
+dominates when a Pipeline transforms one row at a time, and its float32 results
+shift visibly (about 1e-7 relative) with the batch a row is computed in. So after
+``fit`` each Keras model is compiled once into a :class:`ForwardPlan`: a list of
+NumPy steps holding a copy of the weights. A plan runs in the input's floating
+dtype (float32 or float64), so float64 input gets float64 arithmetic and results
+that agree to a few ulps whatever else is in the batch, and it works in chunks of
+rows so that memory stays bounded. Layers the plan does not know are run by Keras
 itself on float32 chunks, so any model still works.
 """
 
