@@ -103,6 +103,23 @@ def _layer_steps(layer):
     raise _Unsupported(kind)
 
 
+def _compile_steps(model):
+    """Return the NumPy steps of ``model``, or None when Keras must run it.
+
+    Only ``keras.Sequential`` models are translated: their layers form a chain,
+    so running them one after the other is the model. Any other model (a
+    functional graph, a subclassed model) runs in Keras.
+    """
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return None
+    try:
+        return [step for layer in model.layers for step in _layer_steps(layer)]
+    except _Unsupported:
+        return None
+
+
 class ForwardPlan:
     """A compiled, read-only forward pass of one Keras model.
 
@@ -118,13 +135,7 @@ class ForwardPlan:
         self.n_inputs = int(model.input_shape[-1])
         self.n_outputs = int(model.output_shape[-1])
         self._model = model
-        try:
-            steps = []
-            for layer in getattr(model, "layers", None) or [model]:
-                steps.extend(_layer_steps(layer))
-            self._steps = steps
-        except _Unsupported:
-            self._steps = None
+        self._steps = _compile_steps(model)
         widths = [self.n_inputs, self.n_outputs]
         for kind, params in self._steps or []:
             if kind == "dense":

@@ -104,3 +104,14 @@ def test_output_dtype_is_the_requested_one():
     assert plan(X, dtype=np.float32).dtype == np.float32
     assert plan(X).dtype == np.float64
     assert_allclose(plan(X, dtype=np.float32), plan(X), rtol=1e-5, atol=1e-6)
+
+
+def test_functional_models_run_through_keras():
+    inputs = keras.Input((5,))
+    branch = keras.layers.Dense(3)(inputs)
+    outputs = keras.layers.Add()([keras.layers.Dense(3)(inputs), branch])
+    model = keras.Model(inputs, outputs)
+    plan = ForwardPlan(model)
+    assert not plan.uses_numpy
+    X = make_data()
+    assert_allclose(plan(X), keras_output(model, X), rtol=1e-6)
