@@ -3,7 +3,7 @@
 :class:`BaseAutoencoder` validates parameters and data, runs the fit (seeding,
 validation split, training, fail-safe rollback), and implements ``transform``,
 ``inverse_transform``, scoring and pickling. A concrete autoencoder only says how
-its Keras encoder and decoder are built (``_build_encoder`` / ``_build_decoder``).
+its Keras encoder and decoder are built (``build_encoder`` / ``build_decoder``).
 
 Keras is imported on first use, inside the methods that need it, so that
 ``import skae`` stays as cheap as importing scikit-learn.
@@ -36,12 +36,25 @@ SCORE_CHUNK_ROWS = 4096
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class for autoencoders that behave like scikit-learn transformers.
 
-    Subclasses define ``__init__`` with their full parameter list and implement
-    ``_build_encoder(n_features, seed)`` and
-    ``_build_decoder(n_features, output_activation, seed)``, each returning a
-    Keras model named ``"encoder"`` / ``"decoder"``. Subclasses that add
-    parameters shaping the model list them in ``_architecture_params`` so that a
-    ``warm_start`` refit can refuse to continue with a different architecture.
+    This is skae's extension point for custom Keras models. A subclass defines
+    ``__init__`` with its full parameter list (each stored verbatim, as in every
+    scikit-learn estimator) and implements two builder methods:
+
+    * ``build_encoder(n_features, seed)`` returns a Keras model named
+      ``"encoder"`` mapping ``(batch, n_features)`` rows to
+      ``(batch, n_components)`` codes;
+    * ``build_decoder(n_features, output_activation, seed)`` returns a Keras
+      model named ``"decoder"`` mapping codes back to ``(batch, n_features)``,
+      ending in ``output_activation`` (resolved from the data when ``"auto"``).
+
+    ``seed`` is an int derived from ``random_state``; pass it to initializers
+    and random layers for reproducible fits. Everything else (validation, the
+    fit loop, ``transform``, scoring, pickling) comes from this class. Layers
+    that are not part of Keras itself must be registered with
+    ``keras.saving.register_keras_serializable`` so that fitted estimators can
+    be pickled. Parameters that shape the model are listed in
+    ``_architecture_params`` so that a ``warm_start`` refit refuses to continue
+    with a different architecture.
     """
 
     _parameter_constraints = {
@@ -57,6 +70,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "noise_type": [StrOptions({"gaussian", "mask"})],
         "callbacks": [list, None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -64,6 +79,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
 
     _architecture_params = ("n_components",)
+
+    def build_encoder(self, n_features, seed):
+        """Return the Keras encoder model; see the class docstring."""
+        raise NotImplementedError(f"{type(self).__name__} must define build_encoder")
+
+    def build_decoder(self, n_features, output_activation, seed):
+        """Return the Keras decoder model; see the class docstring."""
+        raise NotImplementedError(f"{type(self).__name__} must define build_decoder")
 
     # -- public API ----------------------------------------------------------------
 
@@ -181,7 +204,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "model_")
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=not warm)
-        hidden = self._check_params()
+        self._check_params()
         if warm:
             self._check_same_architecture()
             loss, output_activation = self.loss_, self.output_activation_
@@ -201,8 +224,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             model = self.model_
         else:
             n_features = X.shape[1]
-            encoder = self._build_encoder(n_features, seed=int(init_seed))
-            decoder = self._build_decoder(
+            encoder = self.build_encoder(n_features, seed=int(init_seed))
+            decoder = self.build_decoder(
                 n_features, output_activation, seed=int(init_seed)
             )
             model = _model.join_autoencoder(encoder, decoder)
@@ -221,9 +244,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             tol=self.tol,
             callbacks=callbacks,
             verbose=self.verbose,
+            noise_type=self.noise_type,
+            noise=self.noise,
         )
         self._set_model(model)
-        self._architecture = self._current_architecture(hidden)
+        self._architecture = self._current_architecture()
         self.loss_ = loss
         self.output_activation_ = output_activation
         self.history_ = history
@@ -231,33 +256,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.explained_variance_ratio_ = self._explained_variance_ratio(X)
 
     def _check_params(self):
-        """Validate what ``_parameter_constraints`` cannot express.
+        """Validate what ``_parameter_constraints`` cannot express."""
+        if self.noise_type == "mask" and self.noise >= 1:
+            raise ValueError(
+                "noise_type='mask' zeroes a fraction noise of the inputs, which "
+                f"must be below 1; got noise={self.noise!r}."
+            )
 
-        Returns the normalised architecture-specific values (for the dense model,
-        the hidden layer sizes as a tuple).
-        """
-        return None
-
-    def _current_architecture(self, extra):
-        arch = {name: getattr(self, name) for name in self._architecture_params}
-        arch["_extra"] = extra
-        return arch
+    def _current_architecture(self):
+        return {
+            name: _freeze(getattr(self, name)) for name in self._architecture_params
+        }
 
     def _check_same_architecture(self):
-        current = self._current_architecture(self._check_params())
+        current = self._current_architecture()
         for name, before in self._architecture.items():
-            if name != "_extra" and current[name] != before:
+            if current[name] != before:
                 raise ValueError(
                     f"warm_start=True continues training the fitted model, whose "
                     f"{name} is {before!r}; got {name}={current[name]!r}. Set "
                     "warm_start=False to build a new model."
                 )
-        if current["_extra"] != self._architecture["_extra"]:
-            raise ValueError(
-                "warm_start=True continues training the fitted model, but its "
-                "architecture parameters changed since the last fit. Set "
-                "warm_start=False to build a new model."
-            )
 
     def _resolve_loss_and_output(self, X):
         unit = _inside_unit_interval(X)
@@ -410,6 +429,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             from ._persistence import model_from_bytes
 
             self._set_model(model_from_bytes(archive))
+
+
+def _freeze(value):
+    """Make list-valued parameters comparable with their tuple spelling."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _inside_unit_interval(X):

@@ -1,8 +1,8 @@
 """The fully connected autoencoder: the tutorial's model, shallow or deep."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder
 
@@ -33,6 +33,14 @@ class AutoencoderTransformer(BaseAutoencoder):
         Activation of the hidden layers. One of ``"relu"``, ``"leaky_relu"``,
         ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
         ``"sigmoid"``, ``"softplus"``, ``"linear"``.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after every hidden layer, during training only.
+    batch_normalization : bool, default=False
+        Batch-normalise every hidden layer (before its activation).
+    activity_l1 : float, default=0.0
+        Weight of an L1 penalty on the code, averaged over the batch; a small
+        value such as ``1e-5`` gives a sparse autoencoder whose codes are
+        mostly near zero.
     code_activation : str, default="auto"
         Activation of the code layer. ``"auto"`` uses ``activation`` when there
         are no hidden layers (the tutorial's relu code) and ``"linear"`` in a
@@ -73,6 +81,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         Relative improvement an epoch must bring to count:
         ``loss < best - tol * |best|``. Relative, so it means the same for
         binary cross-entropy and mean squared error.
+    noise : float, default=0.0
+        Corruption of the training inputs for a denoising autoencoder: the
+        standard deviation of Gaussian noise, or the fraction of values set to
+        zero with ``noise_type="mask"``. The targets stay clean, and
+        ``transform`` never adds noise.
+    noise_type : {"gaussian", "mask"}, default="gaussian"
+        Kind of corruption applied when ``noise > 0``.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks run during training.
     warm_start : bool, default=False
@@ -135,9 +150,20 @@ class AutoencoderTransformer(BaseAutoencoder):
         "hidden_layer_sizes": ["array-like", Integral],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "code_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_normalization": ["boolean"],
+        "activity_l1": [Interval(Real, 0, None, closed="left")],
     }
 
-    _architecture_params = ("n_components", "activation", "code_activation")
+    _architecture_params = (
+        "n_components",
+        "hidden_layer_sizes",
+        "activation",
+        "code_activation",
+        "dropout",
+        "batch_normalization",
+        "activity_l1",
+    )
 
     def __init__(
         self,
@@ -145,6 +171,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         *,
         hidden_layer_sizes=(),
         activation="relu",
+        dropout=0.0,
+        batch_normalization=False,
+        activity_l1=0.0,
         code_activation="auto",
         output_activation="auto",
         loss="auto",
@@ -157,6 +186,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         early_stopping=True,
         n_iter_no_change=10,
         tol=1e-4,
+        noise=0.0,
+        noise_type="gaussian",
         callbacks=None,
         warm_start=False,
         random_state=None,
@@ -165,6 +196,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
+        self.batch_normalization = batch_normalization
+        self.activity_l1 = activity_l1
         self.code_activation = code_activation
         self.output_activation = output_activation
         self.loss = loss
@@ -177,12 +211,18 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.noise = noise
+        self.noise_type = noise_type
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
     def _check_params(self):
+        super()._check_params()
+        self._hidden_layer_sizes()
+
+    def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
         if not all(
@@ -199,27 +239,36 @@ class AutoencoderTransformer(BaseAutoencoder):
             return self.code_activation
         return self.activation if not hidden else "linear"
 
-    def _build_encoder(self, n_features, seed):
-        from ._dense_builders import build_dense_encoder
+    def _dense_stack(self):
+        from ._dense_builders import DenseStack
 
-        hidden = self._check_params()
-        return build_dense_encoder(
-            n_features,
-            self.n_components,
-            hidden,
-            self.activation,
-            self._resolved_code_activation(hidden),
-            seed,
+        hidden = self._hidden_layer_sizes()
+        return DenseStack(
+            hidden_layer_sizes=hidden,
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_normalization=self.batch_normalization,
         )
 
-    def _build_decoder(self, n_features, output_activation, seed):
+    def build_encoder(self, n_features, seed):
+        from ._dense_builders import build_dense_encoder
+
+        return build_dense_encoder(
+            self._dense_stack(),
+            n_features,
+            self.n_components,
+            code_activation=self._resolved_code_activation(self._hidden_layer_sizes()),
+            activity_l1=self.activity_l1,
+            seed=seed,
+        )
+
+    def build_decoder(self, n_features, output_activation, seed):
         from ._dense_builders import build_dense_decoder
 
         return build_dense_decoder(
+            self._dense_stack(),
             self.n_components,
             n_features,
-            self._check_params(),
-            self.activation,
-            output_activation,
-            seed,
+            output_activation=output_activation,
+            seed=seed,
         )

@@ -18,32 +18,52 @@ import numpy as np
 import tensorflow as tf
 
 
-def make_dataset(X, *, batch_size, shuffle, seed, epochs):
-    """Return a ``tf.data.Dataset`` of ``(x, x)`` batches for ``epochs`` epochs.
+def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise=0.0):
+    """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
 
     Each epoch visits every row once. With ``shuffle``, epoch ``e`` uses the
-    permutation drawn by a stateless generator from ``(seed, e)``.
+    permutation drawn by a stateless generator from ``(seed, e)``. With
+    ``noise > 0`` the inputs (never the targets) are corrupted, as a denoising
+    autoencoder needs: ``"gaussian"`` adds noise of standard deviation
+    ``noise``, ``"mask"`` sets a random fraction ``noise`` of the values to 0.
+    The noise of batch ``b`` is drawn statelessly from ``(seed, e, b)`` too.
     """
     n_samples = X.shape[0]
     data = tf.constant(X, dtype=tf.float32)
-    seed = tf.constant(seed, dtype=tf.int64)
+    shuffle_seed, noise_seed = (
+        tf.constant(int(s), dtype=tf.int64)
+        for s in np.random.SeedSequence(seed).generate_state(2)
+    )
+    n_batches = steps_per_epoch(n_samples, batch_size)
 
-    def epoch_order(epoch):
+    def epoch_batches(epoch):
         order = tf.range(n_samples, dtype=tf.int64)
         if shuffle:
             keys = tf.random.stateless_uniform(
-                [n_samples], seed=tf.stack([seed, epoch])
+                [n_samples], seed=tf.stack([shuffle_seed, epoch])
             )
             order = tf.argsort(keys, stable=True)
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        return batches.enumerate().map(lambda b, rows: (epoch * n_batches + b, rows))
 
-    def gather(order):
-        batch = tf.gather(data, order)
-        return batch, batch
+    def corrupt(step, batch):
+        noise_key = tf.stack([noise_seed, step])
+        if noise_type == "gaussian":
+            return batch + noise * tf.random.stateless_normal(
+                tf.shape(batch), noise_key
+            )
+        keep = tf.random.stateless_uniform(tf.shape(batch), noise_key) >= noise
+        return batch * tf.cast(keep, batch.dtype)
+
+    def gather(step, rows):
+        batch = tf.gather(data, rows)
+        if noise_type is None or noise == 0:
+            return batch, batch
+        return corrupt(step, batch), batch
 
     return (
         tf.data.Dataset.range(epochs)
-        .flat_map(epoch_order)
+        .flat_map(epoch_batches)
         .map(gather)
         .prefetch(tf.data.AUTOTUNE)
     )
@@ -155,6 +175,8 @@ def train(
     tol,
     callbacks,
     verbose,
+    noise_type=None,
+    noise=0.0,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``.
 
@@ -163,7 +185,13 @@ def train(
     model.compile(optimizer=optimizer, loss=loss)
     monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
     dataset = make_dataset(
-        X_train, batch_size=batch_size, shuffle=shuffle, seed=seed, epochs=epochs
+        X_train,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        epochs=epochs,
+        noise_type=noise_type,
+        noise=noise,
     )
     history = model.fit(
         dataset,
