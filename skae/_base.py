@@ -88,6 +88,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Return the Keras decoder model; see the class docstring."""
         raise NotImplementedError(f"{type(self).__name__} must define build_decoder")
 
+    def _build_bottleneck(self, n_features, seed):
+        """Return a layer between encoder and decoder during training, or None."""
+        return None
+
+    def _encode(self, X, dtype=np.float64):
+        """Return the codes of the rows of ``X``; the heart of ``transform``."""
+        return self._encoder_plan(X, dtype=dtype)
+
     # -- public API ----------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -129,7 +137,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        return self._encoder_plan(X, dtype=X.dtype)
+        return self._encode(X, dtype=X.dtype)
 
     def inverse_transform(self, X):
         """Decode codes back into the input space.
@@ -228,7 +236,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             decoder = self.build_decoder(
                 n_features, output_activation, seed=int(init_seed)
             )
-            model = _model.join_autoencoder(encoder, decoder)
+            model = _model.join_autoencoder(
+                encoder, decoder, self._build_bottleneck(n_features, int(init_seed))
+            )
         history = _training.train(
             model,
             X_train,
@@ -388,7 +398,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         errors = np.empty(X.shape[0], dtype=np.float64)
         for start in range(0, X.shape[0], SCORE_CHUNK_ROWS):
             x = np.asarray(X[start : start + SCORE_CHUNK_ROWS], dtype=np.float64)
-            x_hat = self._decoder_plan(self._encoder_plan(x), dtype=np.float64)
+            x_hat = self._decoder_plan(self._encode(x), dtype=np.float64)
             errors[start : start + SCORE_CHUNK_ROWS] = np.sum((x - x_hat) ** 2, axis=1)
         return errors
 

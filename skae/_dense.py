@@ -5,16 +5,19 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder
+from ._docstrings import fill_shared_docs
+from ._validation import positive_int_tuple
 
 
+@fill_shared_docs
 class AutoencoderTransformer(BaseAutoencoder):
     """Fully connected autoencoder usable wherever PCA is.
 
     The encoder maps each row to ``n_components`` numbers and the decoder maps
     them back to the input space; both are Keras models trained together to
     reconstruct the input. ``transform`` returns the codes and
-    ``inverse_transform`` the reconstructions, as :class:`~sklearn.decomposition.PCA`
-    does.
+    ``inverse_transform`` the reconstructions, as
+    :class:`~sklearn.decomposition.PCA` does.
 
     With the default ``hidden_layer_sizes=()`` this is the model of the classic
     Keras tutorial: a ``Dense(n_components, relu)`` encoder and a
@@ -46,84 +49,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         are no hidden layers (the tutorial's relu code) and ``"linear"`` in a
         deep model, where a linear code avoids dead code units (as in Hinton and
         Salakhutdinov, 2006).
-    output_activation : str, default="auto"
-        Activation of the decoder's output. ``"auto"`` picks ``"sigmoid"`` when
-        the training data lies inside [0, 1] and ``"linear"`` otherwise. The
-        choice made is stored in ``output_activation_``.
-    loss : {"auto", "mse", "binary_crossentropy"}, default="auto"
-        Training loss. ``"auto"`` picks binary cross-entropy for data inside
-        [0, 1] (the tutorial's choice) and mean squared error otherwise. The
-        choice made is stored in ``loss_``. Whatever the loss, :meth:`score`
-        reports the mean squared error.
-    optimizer : str or keras.optimizers.Optimizer, default="adam"
-        A Keras optimizer name, created with ``learning_rate``, or an instance,
-        which is copied for every fit (its own learning rate is used).
-    learning_rate : float, default=1e-3
-        Learning rate of an optimizer given by name.
-    epochs : int, default=200
-        Maximum number of passes over the training data. With early stopping
-        most fits end well before; the cap only bounds the worst case.
-    batch_size : int, default=256
-        Rows per gradient step, as in the tutorial.
-    shuffle : bool, default=True
-        Visit the training rows in a new random order every epoch.
-    validation_fraction : float in [0, 1), default=0.1
-        Fraction of the rows held out to monitor generalisation (``val_loss`` in
-        ``history_``) and drive early stopping. ``0`` trains on every row and
-        early stopping then watches the training loss.
-    early_stopping : bool, default=True
-        Stop when the monitored loss has not improved for ``n_iter_no_change``
-        epochs and restore the best epoch's weights. On by default so that a
-        generous ``epochs`` neither wastes time nor overfits.
-    n_iter_no_change : int, default=10
-        Epochs without improvement tolerated by early stopping.
-    tol : float, default=1e-4
-        Relative improvement an epoch must bring to count:
-        ``loss < best - tol * |best|``. Relative, so it means the same for
-        binary cross-entropy and mean squared error.
-    noise : float, default=0.0
-        Corruption of the training inputs for a denoising autoencoder: the
-        standard deviation of Gaussian noise, or the fraction of values set to
-        zero with ``noise_type="mask"``. The targets stay clean, and
-        ``transform`` never adds noise.
-    noise_type : {"gaussian", "mask"}, default="gaussian"
-        Kind of corruption applied when ``noise > 0``.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks run during training.
-    warm_start : bool, default=False
-        Continue training the fitted model on the next ``fit`` instead of
-        building a new one. The architecture must not change in between.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the validation split and the shuffling. An int gives
-        bit-identical results on the same machine; nothing global is seeded.
-    verbose : int, default=0
-        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+    {shared_parameters}
 
     Attributes
     ----------
-    encoder_ : keras.Model
-        Maps rows to codes.
-    decoder_ : keras.Model
-        Maps codes to reconstructions.
-    model_ : keras.Model
-        ``decoder_(encoder_(x))``; the three models share their weights.
-    loss_ : str
-        The training loss used, ``"binary_crossentropy"`` or ``"mse"``.
-    output_activation_ : str
-        The decoder's output activation used.
-    history_ : dict of str to list of float
-        Per-epoch ``"loss"`` (and ``"val_loss"`` with a validation split) of
-        the last fit.
-    n_iter_ : int
-        Number of epochs run by the last fit.
-    explained_variance_ratio_ : float
-        Fraction of the training data's total variance explained by the
-        reconstruction, ``1 - SSE / total sum of squares``; compare with
-        ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {shared_attributes}
 
     See Also
     --------
@@ -223,16 +153,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self._hidden_layer_sizes()
 
     def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) for s in sizes
-        ) or (any(s < 1 for s in sizes)):
-            raise ValueError(
-                "hidden_layer_sizes must be a tuple of positive integers; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
+        return positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
 
     def _resolved_code_activation(self, hidden):
         if self.code_activation != "auto":

@@ -202,18 +202,31 @@ def _conv2d_transpose(x, kernel, bias=None, *, kernel_hw, strides, crop, out_hw)
     return out
 
 
-def _pool2d(x, counts=None, *, reduce, pad_value, pool, pads, strides, out_hw):
-    # ``reduce`` is np.maximum or np.add, accumulated over the pool offsets;
-    # ``counts`` (average pooling) holds how many real elements each window saw.
-    x = _pad2d(x, pads, pad_value)
-    out = None
-    for a in range(pool[0]):
-        for b in range(pool[1]):
-            window = _window(x, a, b, out_hw, strides)
-            out = window.copy() if out is None else reduce(out, window, out=out)
-    if counts is not None:
-        out /= counts
+def _reduce_windows(x, axis, size, stride, n_out, reduce):
+    """Reduce each window of ``size`` elements along ``axis`` with ``reduce``."""
+
+    def offset_view(offset):
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(offset, offset + (n_out - 1) * stride + 1, stride)
+        return x[tuple(index)]
+
+    out = offset_view(0).copy()
+    for offset in range(1, size):
+        reduce(out, offset_view(offset), out=out)
     return out
+
+
+def _pool2d(x, counts=None, *, reduce, pad_value, pool, pads, strides, out_hw):
+    # Max and sum are separable: reduce each window's rows, then its columns,
+    # which takes ph + pw passes instead of ph * pw. ``reduce`` is np.maximum or
+    # np.add; ``counts`` (average pooling) holds how many real elements each
+    # window covers.
+    x = _pad2d(x, pads, pad_value)
+    x = _reduce_windows(x, 1, pool[0], strides[0], out_hw[0], reduce)
+    x = _reduce_windows(x, 2, pool[1], strides[1], out_hw[1], reduce)
+    if counts is not None:
+        x /= counts
+    return x
 
 
 def _upsample2d(x, size):

@@ -12,15 +12,22 @@ ENCODER_NAME = "encoder"
 DECODER_NAME = "decoder"
 
 
-def join_autoencoder(encoder, decoder):
-    """Return the model that applies ``decoder`` to ``encoder``'s output."""
+def join_autoencoder(encoder, decoder, bottleneck=None):
+    """Return the model that applies ``decoder`` to ``encoder``'s output.
+
+    ``bottleneck``, when given, is a layer applied to the encoder's output on the
+    way to the decoder during training (the variational autoencoder's sampling).
+    """
     if encoder.name != ENCODER_NAME or decoder.name != DECODER_NAME:
         raise ValueError(
             f"The encoder and decoder models must be named {ENCODER_NAME!r} and "
             f"{DECODER_NAME!r}; got {encoder.name!r} and {decoder.name!r}."
         )
     inputs = keras.Input(shape=encoder.input_shape[1:], name="inputs")
-    return keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+    codes = encoder(inputs)
+    if bottleneck is not None:
+        codes = bottleneck(codes)
+    return keras.Model(inputs, decoder(codes), name="autoencoder")
 
 
 def split_autoencoder(model):

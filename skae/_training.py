@@ -17,6 +17,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+# Compiling a training step into a graph costs one to several seconds, which a
+# fit of a few dozen steps never wins back (each step then saves milliseconds).
+# Such fits, common in searches over small data and in tests, run eagerly.
+EAGER_MAX_STEPS = 32
+
 
 def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise=0.0):
     """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
@@ -182,7 +187,10 @@ def train(
 
     Returns the per-epoch history as a dict of lists of floats.
     """
-    model.compile(optimizer=optimizer, loss=loss)
+    n_steps = steps_per_epoch(X_train.shape[0], batch_size)
+    model.compile(
+        optimizer=optimizer, loss=loss, run_eagerly=epochs * n_steps <= EAGER_MAX_STEPS
+    )
     monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
     dataset = make_dataset(
         X_train,
@@ -196,7 +204,7 @@ def train(
     history = model.fit(
         dataset,
         epochs=epochs,
-        steps_per_epoch=steps_per_epoch(X_train.shape[0], batch_size),
+        steps_per_epoch=n_steps,
         validation_data=(
             None
             if X_val is None

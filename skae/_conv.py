@@ -1,0 +1,194 @@
+"""The convolutional autoencoder: rows in, images inside, rows out."""
+
+import math
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import ACTIVATION_NAMES, BaseAutoencoder
+from ._docstrings import fill_shared_docs
+from ._validation import positive_int_tuple
+
+
+@fill_shared_docs
+class ConvAutoencoderTransformer(BaseAutoencoder):
+    """Convolutional autoencoder for images stored as flat rows.
+
+    Each row is reshaped to ``image_shape``; ``Conv2D`` + ``MaxPooling2D``
+    blocks (one per entry of ``filters``) halve its height and width, and a
+    dense layer maps the result to a linear code of ``n_components`` numbers.
+    The decoder mirrors this with stride-2 ``Conv2DTranspose`` blocks.
+    ``transform`` takes and ``inverse_transform`` returns flat rows, as every
+    scikit-learn transformer does, so it drops into the same Pipelines as
+    :class:`AutoencoderTransformer` and PCA.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Size of the code.
+    image_shape : tuple of int or None, default=(28, 28, 1)
+        ``(height, width, channels)`` of one image (``(height, width)`` means
+        one channel), channels last; a row holds the pixels in C order, as
+        ``images.reshape(len(images), -1)`` gives them. ``None`` infers a square
+        single-channel image from the number of features, or a one-pixel-high
+        image when that number is not a square.
+    filters : tuple of int, default=(32, 64)
+        Number of filters of each convolution block, outermost first.
+    kernel_size : int, default=3
+        Height and width of every convolution kernel.
+    activation : str, default="relu"
+        Activation of the convolution layers.
+    activity_l1 : float, default=0.0
+        Weight of an L1 penalty on the code (a sparse autoencoder).
+    {shared_parameters}
+
+    Attributes
+    ----------
+    image_shape_ : tuple of int
+        The ``(height, width, channels)`` used.
+    {shared_attributes}
+
+    See Also
+    --------
+    AutoencoderTransformer : The fully connected autoencoder.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import ConvAutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X[:200] / 16.0
+    >>> ae = ConvAutoencoderTransformer(
+    ...     n_components=8, image_shape=(8, 8), filters=(8,), epochs=2, random_state=0
+    ... )
+    >>> ae.fit_transform(X).shape
+    (200, 8)
+    >>> ae.inverse_transform(ae.transform(X[:3])).shape
+    (3, 64)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "image_shape": ["array-like", None],
+        "filters": ["array-like", Integral],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_NAMES))],
+        "activity_l1": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _architecture_params = (
+        "n_components",
+        "image_shape",
+        "filters",
+        "kernel_size",
+        "activation",
+        "activity_l1",
+    )
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        image_shape=(28, 28, 1),
+        filters=(32, 64),
+        kernel_size=3,
+        activation="relu",
+        activity_l1=0.0,
+        output_activation="auto",
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=256,
+        shuffle=True,
+        validation_fraction=0.1,
+        early_stopping=True,
+        n_iter_no_change=10,
+        tol=1e-4,
+        noise=0.0,
+        noise_type="gaussian",
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.image_shape = image_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.activation = activation
+        self.activity_l1 = activity_l1
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.noise = noise
+        self.noise_type = noise_type
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def image_shape_(self):
+        check_is_fitted(self)
+        return tuple(self.encoder_.get_layer("to_image").target_shape)
+
+    def _check_params(self):
+        super()._check_params()
+        positive_int_tuple("filters", self.filters, allow_empty=False)
+        if self.image_shape is not None:
+            shape = positive_int_tuple("image_shape", self.image_shape, allow_int=False)
+            if len(shape) not in (2, 3):
+                raise ValueError(
+                    "image_shape must be (height, width) or (height, width, "
+                    f"channels); got {self.image_shape!r}."
+                )
+
+    def _resolve_image_shape(self, n_features):
+        if self.image_shape is None:
+            side = math.isqrt(n_features)
+            return (side, side, 1) if side * side == n_features else (1, n_features, 1)
+        shape = tuple(int(v) for v in self.image_shape)
+        shape = shape if len(shape) == 3 else (*shape, 1)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"image_shape={self.image_shape!r} holds {math.prod(shape)} values "
+                f"per row, but X has {n_features} features. Set image_shape to the "
+                "shape of one image, or None to infer a square one."
+            )
+        return shape
+
+    def build_encoder(self, n_features, seed):
+        from ._conv_builders import build_conv_encoder
+
+        return build_conv_encoder(
+            self._resolve_image_shape(n_features),
+            self.n_components,
+            filters=positive_int_tuple("filters", self.filters),
+            kernel_size=self.kernel_size,
+            activation=self.activation,
+            activity_l1=self.activity_l1,
+            seed=seed,
+        )
+
+    def build_decoder(self, n_features, output_activation, seed):
+        from ._conv_builders import build_conv_decoder
+
+        return build_conv_decoder(
+            self._resolve_image_shape(n_features),
+            self.n_components,
+            filters=positive_int_tuple("filters", self.filters),
+            kernel_size=self.kernel_size,
+            activation=self.activation,
+            output_activation=output_activation,
+            seed=seed,
+        )

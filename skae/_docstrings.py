@@ -1,0 +1,97 @@
+"""Docstring sections shared by every skae estimator.
+
+Every autoencoder takes the same output, loss and training parameters and has
+the same fitted attributes; they are documented once here and inserted into each
+class docstring, so the descriptions cannot drift apart.
+"""
+
+SHARED_PARAMETERS = """\
+    output_activation : str, default="auto"
+        Activation of the decoder's output. ``"auto"`` picks ``"sigmoid"`` when
+        the training data lies inside [0, 1] and ``"linear"`` otherwise. The
+        choice made is stored in ``output_activation_``.
+    loss : {"auto", "mse", "binary_crossentropy"}, default="auto"
+        Training loss. ``"auto"`` picks binary cross-entropy for data inside
+        [0, 1] (the tutorial's choice) and mean squared error otherwise. The
+        choice made is stored in ``loss_``. Whatever the loss, :meth:`score`
+        reports the mean squared error.
+    optimizer : str or keras.optimizers.Optimizer, default="adam"
+        A Keras optimizer name, created with ``learning_rate``, or an instance,
+        which is copied for every fit (its own learning rate is used).
+    learning_rate : float, default=1e-3
+        Learning rate of an optimizer given by name.
+    epochs : int, default=200
+        Maximum number of passes over the training data. With early stopping
+        most fits end well before; the cap only bounds the worst case.
+    batch_size : int, default=256
+        Rows per gradient step, as in the tutorial.
+    shuffle : bool, default=True
+        Visit the training rows in a new random order every epoch.
+    validation_fraction : float in [0, 1), default=0.1
+        Fraction of the rows held out to monitor generalisation (``val_loss`` in
+        ``history_``) and drive early stopping. ``0`` trains on every row and
+        early stopping then watches the training loss.
+    early_stopping : bool, default=True
+        Stop when the monitored loss has not improved for ``n_iter_no_change``
+        epochs and restore the best epoch's weights. On by default so that a
+        generous ``epochs`` neither wastes time nor overfits.
+    n_iter_no_change : int, default=10
+        Epochs without improvement tolerated by early stopping.
+    tol : float, default=1e-4
+        Relative improvement an epoch must bring to count:
+        ``loss < best - tol * |best|``. Relative, so it means the same for
+        binary cross-entropy and mean squared error.
+    noise : float, default=0.0
+        Corruption of the training inputs for a denoising autoencoder: the
+        standard deviation of Gaussian noise, or the fraction of values set to
+        zero with ``noise_type="mask"``. The targets stay clean, and
+        ``transform`` never adds noise.
+    noise_type : {"gaussian", "mask"}, default="gaussian"
+        Kind of corruption applied when ``noise > 0``.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks run during training.
+    warm_start : bool, default=False
+        Continue training the fitted model on the next ``fit`` instead of
+        building a new one. The architecture must not change in between.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the validation split and the shuffling. An int gives
+        bit-identical results on the same machine; nothing global is seeded.
+    verbose : int, default=0
+        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+"""
+
+SHARED_ATTRIBUTES = """\
+    encoder_ : keras.Model
+        Maps rows to codes.
+    decoder_ : keras.Model
+        Maps codes to reconstructions.
+    model_ : keras.Model
+        ``decoder_(encoder_(x))``; the three models share their weights.
+    loss_ : str
+        The training loss used, ``"binary_crossentropy"`` or ``"mse"``.
+    output_activation_ : str
+        The decoder's output activation used.
+    history_ : dict of str to list of float
+        Per-epoch ``"loss"`` (and ``"val_loss"`` with a validation split) of
+        the last fit.
+    n_iter_ : int
+        Number of epochs run by the last fit.
+    explained_variance_ratio_ : float
+        Fraction of the training data's total variance explained by the
+        reconstruction, ``1 - SSE / total sum of squares``; compare with
+        ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+"""
+
+
+def fill_shared_docs(cls):
+    """Class decorator: put the shared sections into ``cls``'s docstring."""
+    # The markers are indented like the sections, so formatters leave the
+    # docstring's indentation alone.
+    cls.__doc__ = cls.__doc__.replace(
+        "    {shared_parameters}\n", SHARED_PARAMETERS
+    ).replace("    {shared_attributes}\n", SHARED_ATTRIBUTES)
+    return cls

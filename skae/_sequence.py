@@ -1,0 +1,170 @@
+"""The sequence autoencoder: an LSTM reads each row as a time series."""
+
+import math
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseAutoencoder
+from ._docstrings import fill_shared_docs
+from ._validation import positive_int_tuple
+
+
+@fill_shared_docs
+class SequenceAutoencoderTransformer(BaseAutoencoder):
+    """LSTM autoencoder for sequences stored as flat rows.
+
+    Each row is reshaped to ``sequence_shape`` = ``(timesteps, channels)``; an
+    LSTM reads the sequence and a dense layer maps its final state to a linear
+    code of ``n_components`` numbers. The decoder feeds the code to an LSTM at
+    every time step and maps each step's output back to the channels. Rows in,
+    codes out, rows back: a drop-in replacement for PCA on time series.
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Size of the code.
+    sequence_shape : tuple of int or None, default=None
+        ``(timesteps, channels)`` of one sequence; a row holds the values in C
+        order (all channels of step 0, then of step 1, ...), as
+        ``sequences.reshape(len(sequences), -1)`` gives them. ``None`` reads
+        each row as a univariate series, ``(n_features, 1)``.
+    units : int, default=64
+        Size of the encoder's and the decoder's LSTM state.
+    activity_l1 : float, default=0.0
+        Weight of an L1 penalty on the code (a sparse autoencoder).
+    {shared_parameters}
+
+    Attributes
+    ----------
+    sequence_shape_ : tuple of int
+        The ``(timesteps, channels)`` used.
+    {shared_attributes}
+
+    See Also
+    --------
+    AutoencoderTransformer : The fully connected autoencoder.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import SequenceAutoencoderTransformer
+    >>> t = np.linspace(0, 2 * np.pi, 20)
+    >>> X = np.sin(t + np.linspace(0, 3, 50)[:, None])
+    >>> ae = SequenceAutoencoderTransformer(
+    ...     n_components=2, units=8, epochs=2, random_state=0
+    ... )
+    >>> ae.fit_transform(X).shape
+    (50, 2)
+    >>> ae.sequence_shape_
+    (20, 1)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        "sequence_shape": ["array-like", None],
+        "units": [Interval(Integral, 1, None, closed="left")],
+        "activity_l1": [Interval(Real, 0, None, closed="left")],
+    }
+
+    _architecture_params = ("n_components", "sequence_shape", "units", "activity_l1")
+
+    def __init__(
+        self,
+        n_components=32,
+        *,
+        sequence_shape=None,
+        units=64,
+        activity_l1=0.0,
+        output_activation="auto",
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=256,
+        shuffle=True,
+        validation_fraction=0.1,
+        early_stopping=True,
+        n_iter_no_change=10,
+        tol=1e-4,
+        noise=0.0,
+        noise_type="gaussian",
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.sequence_shape = sequence_shape
+        self.units = units
+        self.activity_l1 = activity_l1
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.noise = noise
+        self.noise_type = noise_type
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def sequence_shape_(self):
+        check_is_fitted(self)
+        return tuple(self.encoder_.get_layer("to_sequence").target_shape)
+
+    def _check_params(self):
+        super()._check_params()
+        if self.sequence_shape is not None:
+            shape = positive_int_tuple(
+                "sequence_shape", self.sequence_shape, allow_int=False
+            )
+            if len(shape) != 2:
+                raise ValueError(
+                    "sequence_shape must be (timesteps, channels); got "
+                    f"{self.sequence_shape!r}."
+                )
+
+    def _resolve_sequence_shape(self, n_features):
+        if self.sequence_shape is None:
+            return (n_features, 1)
+        shape = tuple(int(v) for v in self.sequence_shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"sequence_shape={self.sequence_shape!r} holds {math.prod(shape)} "
+                f"values per row, but X has {n_features} features. Set "
+                "sequence_shape to (timesteps, channels) of one sequence, or None "
+                "for univariate rows."
+            )
+        return shape
+
+    def build_encoder(self, n_features, seed):
+        from ._sequence_builders import build_sequence_encoder
+
+        return build_sequence_encoder(
+            self._resolve_sequence_shape(n_features),
+            self.n_components,
+            units=self.units,
+            activity_l1=self.activity_l1,
+            seed=seed,
+        )
+
+    def build_decoder(self, n_features, output_activation, seed):
+        from ._sequence_builders import build_sequence_decoder
+
+        return build_sequence_decoder(
+            self._resolve_sequence_shape(n_features),
+            self.n_components,
+            units=self.units,
+            output_activation=output_activation,
+            seed=seed,
+        )

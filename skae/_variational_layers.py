@@ -1,0 +1,58 @@
+"""Keras layer of the variational autoencoder: Gaussian sampling plus its KL term.
+
+Registered with Keras's serialization so fitted models save, pickle and load in
+``safe_mode`` like any built-in layer.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class GaussianSampling(keras.layers.Layer):
+    """Draw a code from ``N(mean, exp(log_var))`` and add the KL penalty.
+
+    The input holds ``n_components`` means followed by ``n_components``
+    log-variances. While training the layer returns a reparameterised sample
+    ``mean + exp(log_var / 2) * eps``; otherwise it returns the mean, so the
+    trained model is deterministic. Either way it adds
+    ``kl_scale * KL(q(z | x) || N(0, I))``, averaged over the batch, to the
+    model's losses.
+
+    Parameters
+    ----------
+    n_components : int
+        Size of the code.
+    kl_scale : float
+        Weight of the KL term relative to the reconstruction loss.
+    seed : int or None
+        Seed of the sampling noise.
+    """
+
+    def __init__(self, n_components, kl_scale, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.n_components = n_components
+        self.kl_scale = kl_scale
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, stats, training=False):
+        mean = stats[:, : self.n_components]
+        log_var = stats[:, self.n_components :]
+        kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+        self.add_loss(self.kl_scale * ops.mean(kl))
+        if not training:
+            return mean
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * noise
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n_components)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_components": self.n_components,
+            "kl_scale": self.kl_scale,
+            "seed": self.seed,
+        }
