@@ -217,3 +217,85 @@ def test_feature_names_out_and_pandas_output():
 def test_overcomplete_code_is_allowed():
     est = AutoencoderTransformer(n_components=12, epochs=1).fit(make_data())
     assert est.transform(make_data()).shape == (60, 12)
+
+
+def digits_split():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, _ = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, test_size=0.25, random_state=0)
+
+
+def test_l1_activity_penalty_makes_codes_sparser():
+    """Check the sparse autoencoder: the L1 penalty lowers the mean activation."""
+    X_train, X_test = digits_split()
+
+    def mean_activation(activity_l1):
+        est = AutoencoderTransformer(
+            n_components=32,
+            activity_l1=activity_l1,
+            epochs=30,
+            batch_size=64,
+            random_state=0,
+        ).fit(X_train)
+        return float(np.mean(np.abs(est.transform(X_test))))
+
+    plain, sparse = mean_activation(0.0), mean_activation(1e-3)
+    print(f"mean code activation: plain {plain:.4f}, L1 {sparse:.4f}")
+    assert sparse < 0.5 * plain
+
+
+def test_denoising_model_cleans_noisy_inputs_better_than_plain():
+    """Check the denoising autoencoder on digits corrupted by Gaussian noise."""
+    X_train, X_test = digits_split()
+    noisy = np.clip(
+        X_test + np.random.default_rng(1).normal(0, 0.3, X_test.shape), 0, 1
+    )
+
+    def error_on_noisy(noise):
+        est = AutoencoderTransformer(
+            n_components=64,
+            hidden_layer_sizes=(128,),
+            noise=noise,
+            epochs=60,
+            early_stopping=False,
+            random_state=0,
+        ).fit(X_train)
+        return float(
+            np.mean((est.inverse_transform(est.transform(noisy)) - X_test) ** 2)
+        )
+
+    plain, denoising = error_on_noisy(0.0), error_on_noisy(0.3)
+    print(f"MSE to clean digits: plain {plain:.5f}, denoising {denoising:.5f}")
+    assert denoising < 0.9 * plain
+
+
+def test_mask_noise_trains_and_never_touches_transform():
+    X = make_data()
+    est = AutoencoderTransformer(
+        n_components=3, noise=0.5, noise_type="mask", epochs=2, random_state=0
+    ).fit(X)
+    assert_array_equal(est.transform(X), est.transform(X))
+    keras_codes = keras.ops.convert_to_numpy(est.encoder_(X.astype(np.float32)))
+    assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_and_batch_normalization_layers_are_built():
+    est = AutoencoderTransformer(
+        n_components=2,
+        hidden_layer_sizes=(6, 4),
+        dropout=0.2,
+        batch_normalization=True,
+        epochs=2,
+        random_state=0,
+    ).fit(make_data())
+    kinds = [type(layer).__name__ for layer in est.encoder_.layers]
+    assert kinds == [
+        "Dense", "BatchNormalization", "Activation", "Dropout",
+        "Dense", "BatchNormalization", "Activation", "Dropout",
+        "Dense",
+    ]  # fmt: skip
+    X = make_data()
+    keras_codes = keras.ops.convert_to_numpy(est.encoder_(X.astype(np.float32)))
+    assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-5)

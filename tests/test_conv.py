@@ -1,0 +1,74 @@
+"""The convolutional autoencoder."""
+
+import keras
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+
+from skae import ConvAutoencoderTransformer
+
+
+def layer_kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_architecture_mirrors_encoder_with_transposed_convolutions():
+    est = ConvAutoencoderTransformer(
+        n_components=5, image_shape=(7, 6, 2), filters=(4, 8), epochs=1
+    ).fit(np.random.default_rng(0).random((20, 84)))
+    assert layer_kinds(est.encoder_) == [
+        "Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten",
+        "Dense",
+    ]  # fmt: skip
+    assert layer_kinds(est.decoder_) == [
+        "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose", "Conv2D",
+        "Cropping2D", "Flatten",
+    ]  # fmt: skip
+    # Odd sizes round up when pooled (7x6 -> 4x3 -> 2x2) and are cropped back.
+    assert est.encoder_.get_layer("pool_1").output.shape[1:] == (2, 2, 8)
+    assert est.decoder_.get_layer("crop").output.shape[1:] == (7, 6, 2)
+    assert est.image_shape_ == (7, 6, 2)
+    assert est.transform(np.zeros((3, 84))).shape == (3, 5)
+    assert est.inverse_transform(np.zeros((3, 5))).shape == (3, 84)
+
+
+@pytest.mark.parametrize(
+    "n_features, expected", [(64, (8, 8, 1)), (10, (1, 10, 1)), (1, (1, 1, 1))]
+)
+def test_image_shape_none_infers_square_or_strip(n_features, expected):
+    X = np.random.default_rng(0).random((12, n_features))
+    est = ConvAutoencoderTransformer(
+        n_components=2, image_shape=None, filters=(2,), epochs=1
+    ).fit(X)
+    assert est.image_shape_ == expected
+
+
+def test_transform_matches_keras_encoder():
+    X = np.random.default_rng(0).random((30, 36))
+    est = ConvAutoencoderTransformer(
+        n_components=3, image_shape=(6, 6), filters=(4,), epochs=2
+    ).fit(X)
+    keras_codes = keras.ops.convert_to_numpy(est.encoder_(X.astype(np.float32)))
+    assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-5)
+
+
+def test_conv_reconstructs_digits_better_than_pca_at_same_code_size():
+    """Check the defining claim on real images: 8x8 digits, an 8-number code."""
+    X, _ = load_digits(return_X_y=True)
+    X_train, X_test = train_test_split(X / 16.0, test_size=0.25, random_state=0)
+    pca = PCA(8).fit(X_train)
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
+    conv = ConvAutoencoderTransformer(
+        n_components=8,
+        image_shape=(8, 8),
+        filters=(16, 32),
+        epochs=60,
+        batch_size=64,
+        random_state=0,
+    ).fit(X_train)
+    conv_mse = -conv.score(X_test)
+    print(f"digits, 8 components: conv MSE {conv_mse:.5f}, PCA MSE {pca_mse:.5f}")
+    assert conv_mse < 0.9 * pca_mse
