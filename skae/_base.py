@@ -37,8 +37,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     """Base class for autoencoders that behave like scikit-learn transformers.
 
     This is skae's extension point for custom Keras models. A subclass defines
-    ``__init__`` with its full parameter list (each stored verbatim, as in every
-    scikit-learn estimator) and implements two builder methods:
+    ``__init__`` with the parameters it exposes, each stored verbatim as in every
+    scikit-learn estimator (``n_components`` is required; the training parameters
+    of :class:`AutoencoderTransformer` that it leaves out keep their defaults),
+    and implements two builder methods:
 
     * ``build_encoder(n_features, seed)`` returns a Keras model named
       ``"encoder"`` mapping ``(batch, n_features)`` rows to
@@ -79,6 +81,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     }
 
     _architecture_params = ("n_components",)
+
+    # Defaults of the shared parameters, used by subclasses whose ``__init__``
+    # does not expose them all; the built-in estimators expose every one with
+    # these same defaults (tests/test_base.py checks they agree).
+    output_activation = "auto"
+    loss = "auto"
+    optimizer = "adam"
+    learning_rate = 1e-3
+    epochs = 200
+    batch_size = 256
+    shuffle = True
+    validation_fraction = 0.1
+    early_stopping = True
+    n_iter_no_change = 10
+    tol = 1e-4
+    noise = 0.0
+    noise_type = "gaussian"
+    callbacks = None
+    warm_start = False
+    random_state = None
+    verbose = 0
 
     def build_encoder(self, n_features, seed):
         """Return the Keras encoder model; see the class docstring."""

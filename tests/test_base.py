@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
+import skae
 from skae import AutoencoderTransformer
 
 
@@ -199,3 +200,19 @@ def test_output_dtype_follows_input_dtype(fitted):
     Z = est.transform(X.astype(np.float32))
     assert est.inverse_transform(Z).dtype == np.float32
     assert_allclose(est.transform(X.astype(np.float32)), est.transform(X), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "estimator_class",
+    [
+        AutoencoderTransformer,
+        skae.ConvAutoencoderTransformer,
+        skae.SequenceAutoencoderTransformer,
+        skae.VariationalAutoencoderTransformer,
+    ],
+)
+def test_shared_parameter_defaults_agree_with_base_class(estimator_class):
+    params = estimator_class().get_params()
+    for name in skae.BaseAutoencoder._parameter_constraints:
+        if name != "n_components":
+            assert params[name] == getattr(skae.BaseAutoencoder, name), name

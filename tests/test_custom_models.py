@@ -120,3 +120,42 @@ def test_missing_builder_is_reported():
 
     with pytest.raises(NotImplementedError, match="NoDecoder must define"):
         NoDecoder().fit(np.zeros((5, 2)))
+
+
+class MinimalAutoencoder(BaseAutoencoder):
+    """The README's example: only the parameters it wants to expose."""
+
+    def __init__(self, n_components=3, *, width=16, epochs=5, random_state=None):
+        self.n_components = n_components
+        self.width = width
+        self.epochs = epochs
+        self.random_state = random_state
+
+    def build_encoder(self, n_features, seed):
+        return keras.Sequential(
+            [
+                keras.Input((n_features,)),
+                keras.layers.Dense(self.width, "relu"),
+                keras.layers.Dense(self.n_components),
+            ],
+            name="encoder",
+        )
+
+    def build_decoder(self, n_features, output_activation, seed):
+        return keras.Sequential(
+            [
+                keras.Input((self.n_components,)),
+                keras.layers.Dense(self.width, "relu"),
+                keras.layers.Dense(n_features, output_activation),
+            ],
+            name="decoder",
+        )
+
+
+def test_minimal_subclass_uses_default_training_parameters():
+    X = np.random.default_rng(0).random((40, 6))
+    est = MinimalAutoencoder(random_state=0).fit(X)
+    assert est.loss_ == "binary_crossentropy"
+    assert est.n_iter_ == 5
+    assert est.transform(X).shape == (40, 3)
+    assert set(est.get_params()) == {"n_components", "width", "epochs", "random_state"}
