@@ -111,6 +111,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Return the Keras decoder model; see the class docstring."""
         raise NotImplementedError(f"{type(self).__name__} must define build_decoder")
 
+    def _initialize_weights(self, encoder, decoder, X_train, seed):
+        """Set weights that depend on the training data before training starts."""
+
     def _build_bottleneck(self, n_features, seed):
         """Return a layer between encoder and decoder during training, or None."""
         return None
@@ -259,6 +262,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             decoder = self.build_decoder(
                 n_features, output_activation, seed=int(init_seed)
             )
+            self._initialize_weights(encoder, decoder, X_train, int(init_seed))
             model = _model.join_autoencoder(
                 encoder, decoder, self._build_bottleneck(n_features, int(init_seed))
             )

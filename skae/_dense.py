@@ -2,6 +2,7 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder
@@ -19,19 +20,34 @@ class AutoencoderTransformer(BaseAutoencoder):
     ``inverse_transform`` the reconstructions, as
     :class:`~sklearn.decomposition.PCA` does.
 
-    With the default ``hidden_layer_sizes=()`` this is the model of the classic
-    Keras tutorial: a ``Dense(n_components, relu)`` encoder and a
-    ``Dense(n_features)`` decoder. A tuple such as ``(128, 64)`` gives a deep
-    autoencoder whose decoder mirrors the encoder (``64, 128``).
+    By default the autoencoder starts as PCA and learns to do better: the encoder
+    is a linear projection initialised to PCA's plus a nonlinear correction
+    through a hidden layer, which starts at zero, and the decoder mirrors it
+    (``pca_shortcut``). Training with early stopping on held-out rows can then
+    only improve on PCA's reconstruction, which a plain autoencoder of the same
+    size often fails to reach on small data.
+
+    ``hidden_layer_sizes=()`` gives the model of the classic Keras tutorial: a
+    ``Dense(n_components, relu)`` encoder and a ``Dense(n_features)`` decoder
+    with sigmoid output and binary cross-entropy for data in [0, 1]. Other
+    tuples, e.g. ``(128, 64)``, give deeper models whose decoder mirrors the
+    encoder (``64, 128``); ``pca_shortcut=False`` removes the linear path.
 
     Parameters
     ----------
     n_components : int, default=32
         Size of the code. May exceed the number of features (an overcomplete
         code), unlike PCA.
-    hidden_layer_sizes : tuple of int, default=()
+    hidden_layer_sizes : tuple of int, default=(256,)
         Widths of the encoder's hidden layers, outermost first. The decoder uses
-        the same widths in reverse order.
+        the same widths in reverse order. ``()`` is the tutorial's model.
+    pca_shortcut : bool or "auto", default="auto"
+        Add a linear path from input to code and from code to output,
+        initialised to PCA's projection and reconstruction, with the hidden
+        layers learning a correction that starts at zero. ``"auto"`` uses it
+        whenever there are hidden layers. With the shortcut, ``"auto"`` loss and
+        output activation are mean squared error and linear, the setting in
+        which the starting point is exactly PCA.
     activation : str, default="relu"
         Activation of the hidden layers. One of ``"relu"``, ``"leaky_relu"``,
         ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
@@ -48,7 +64,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         Activation of the code layer. ``"auto"`` uses ``activation`` when there
         are no hidden layers (the tutorial's relu code) and ``"linear"`` in a
         deep model, where a linear code avoids dead code units (as in Hinton and
-        Salakhutdinov, 2006).
+        Salakhutdinov, 2006). With ``pca_shortcut`` the code is always linear.
     {shared_parameters}
 
     Attributes
@@ -80,6 +96,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         "hidden_layer_sizes": ["array-like", Integral],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "code_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
+        "pca_shortcut": ["boolean", StrOptions({"auto"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_normalization": ["boolean"],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
@@ -88,6 +105,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     _architecture_params = (
         "n_components",
         "hidden_layer_sizes",
+        "pca_shortcut",
         "activation",
         "code_activation",
         "dropout",
@@ -99,7 +117,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         self,
         n_components=32,
         *,
-        hidden_layer_sizes=(),
+        hidden_layer_sizes=(256,),
+        pca_shortcut="auto",
         activation="relu",
         dropout=0.0,
         batch_normalization=False,
@@ -125,6 +144,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.pca_shortcut = pca_shortcut
         self.activation = activation
         self.dropout = dropout
         self.batch_normalization = batch_normalization
@@ -151,6 +171,41 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _check_params(self):
         super()._check_params()
         self._hidden_layer_sizes()
+        if self._uses_shortcut() and self.code_activation not in ("auto", "linear"):
+            raise ValueError(
+                "With pca_shortcut the code is linear; got "
+                f"code_activation={self.code_activation!r}. Use 'auto', or set "
+                "pca_shortcut=False."
+            )
+
+    def _uses_shortcut(self):
+        if self.pca_shortcut == "auto":
+            return bool(self._hidden_layer_sizes())
+        return bool(self.pca_shortcut)
+
+    def _resolve_loss_and_output(self, X):
+        loss, output_activation = super()._resolve_loss_and_output(X)
+        if self._uses_shortcut():
+            # PCA is the least-squares solution: start from it in its own terms.
+            loss = "mse" if self.loss == "auto" else loss
+            if self.output_activation == "auto":
+                output_activation = "linear"
+        return loss, output_activation
+
+    def _initialize_weights(self, encoder, decoder, X_train, seed):
+        if not self._uses_shortcut():
+            return
+        from sklearn.decomposition import PCA
+
+        n_samples, n_features = X_train.shape
+        n_pca = min(self.n_components, n_features, n_samples)
+        pca = PCA(n_pca, random_state=seed).fit(X_train)
+        # Extra code units beyond PCA's rank start unused.
+        components = np.zeros((n_features, self.n_components), dtype=np.float32)
+        components[:, :n_pca] = pca.components_.T
+        mean = pca.mean_.astype(np.float32)
+        encoder.get_layer("code").shortcut.set_weights([components, -mean @ components])
+        decoder.get_layer("output").shortcut.set_weights([components.T, mean])
 
     def _hidden_layer_sizes(self):
         return positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
@@ -172,8 +227,16 @@ class AutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_encoder(self, n_features, seed):
-        from ._dense_builders import build_dense_encoder
+        from ._dense_builders import build_dense_encoder, build_shortcut_encoder
 
+        if self._uses_shortcut():
+            return build_shortcut_encoder(
+                self._dense_stack(),
+                n_features,
+                self.n_components,
+                activity_l1=self.activity_l1,
+                seed=seed,
+            )
         return build_dense_encoder(
             self._dense_stack(),
             n_features,
@@ -184,9 +247,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_decoder(self, n_features, output_activation, seed):
-        from ._dense_builders import build_dense_decoder
+        from ._dense_builders import build_dense_decoder, build_shortcut_decoder
 
-        return build_dense_decoder(
+        build = build_shortcut_decoder if self._uses_shortcut() else build_dense_decoder
+        return build(
             self._dense_stack(),
             self.n_components,
             n_features,

@@ -93,3 +93,52 @@ def build_dense_decoder(stack, n_components, n_features, *, output_activation, s
         ],
         name="decoder",
     )
+
+
+def build_shortcut_encoder(stack, n_features, n_components, *, activity_l1, seed):
+    """Return an encoder computing ``projection(x) + correction(hidden(x))``.
+
+    ``projection`` is a linear map the estimator sets to PCA's; ``correction``
+    starts at zero, so the encoder starts as PCA.
+    """
+    from ._residual_layers import Residual
+
+    seeds = layer_seeds(seed, len(stack.hidden_layer_sizes) + 1)
+    body = [
+        *stack.layers(stack.hidden_layer_sizes, seeds[:-1]),
+        keras.layers.Dense(n_components, kernel_initializer="zeros", name="correction"),
+    ]
+    code = Residual(
+        seeded_dense(n_components, None, seeds[-1], "projection"),
+        body,
+        activity_regularizer=code_regularizer(activity_l1),
+        name="code",
+    )
+    return keras.Sequential(
+        [keras.Input(shape=(n_features,), name="features"), code], name="encoder"
+    )
+
+
+def build_shortcut_decoder(stack, n_components, n_features, *, output_activation, seed):
+    """Return the decoder ``reconstruction(z) + correction(hidden(z))``."""
+    from ._residual_layers import Residual
+
+    mirrored = tuple(reversed(stack.hidden_layer_sizes))
+    seeds = layer_seeds(seed + 1, len(mirrored) + 1)
+    body = [
+        *stack.layers(mirrored, seeds[:-1]),
+        keras.layers.Dense(n_features, kernel_initializer="zeros", name="correction"),
+    ]
+    layers = [
+        keras.Input(shape=(n_components,), name="code"),
+        Residual(
+            seeded_dense(n_features, None, seeds[-1], "reconstruction"),
+            body,
+            name="output",
+        ),
+    ]
+    if output_activation != "linear":
+        layers.append(
+            keras.layers.Activation(output_activation, name="output_activation")
+        )
+    return keras.Sequential(layers, name="decoder")

@@ -24,8 +24,10 @@ def describe(model):
     ]
 
 
-def test_default_model_is_the_tutorials_single_layer_autoencoder():
-    est = AutoencoderTransformer(n_components=4, epochs=1, random_state=0)
+def test_no_hidden_layers_is_the_tutorials_single_layer_autoencoder():
+    est = AutoencoderTransformer(
+        n_components=4, hidden_layer_sizes=(), epochs=1, random_state=0
+    )
     est.fit(make_data())
     assert describe(est.encoder_) == [(4, "relu")]
     assert describe(est.decoder_) == [(8, "sigmoid")]
@@ -35,7 +37,11 @@ def test_default_model_is_the_tutorials_single_layer_autoencoder():
 
 def test_deep_decoder_mirrors_encoder_with_linear_code():
     est = AutoencoderTransformer(
-        n_components=3, hidden_layer_sizes=(16, 5), epochs=1, random_state=0
+        n_components=3,
+        hidden_layer_sizes=(16, 5),
+        pca_shortcut=False,
+        epochs=1,
+        random_state=0,
     ).fit(make_data())
     assert describe(est.encoder_) == [(16, "relu"), (5, "relu"), (3, "linear")]
     assert describe(est.decoder_) == [(5, "relu"), (16, "relu"), (8, "sigmoid")]
@@ -45,6 +51,7 @@ def test_explicit_activations_are_used():
     est = AutoencoderTransformer(
         n_components=3,
         hidden_layer_sizes=4,
+        pca_shortcut=False,
         activation="tanh",
         code_activation="sigmoid",
         output_activation="linear",
@@ -54,6 +61,47 @@ def test_explicit_activations_are_used():
     ).fit(make_data())
     assert describe(est.encoder_) == [(4, "tanh"), (3, "sigmoid")]
     assert describe(est.decoder_) == [(4, "tanh"), (8, "linear")]
+
+
+def test_default_model_starts_as_pca_and_learns_a_correction():
+    """Check the PCA shortcut: before any real training the model is PCA."""
+    from sklearn.decomposition import PCA
+
+    X = make_data(n_samples=80)
+    est = AutoencoderTransformer(
+        n_components=3, epochs=1, learning_rate=1e-12, validation_fraction=0.0
+    ).fit(X)
+    assert est.loss_ == "mse" and est.output_activation_ == "linear"
+    code = est.encoder_.get_layer("code")
+    assert type(code).__name__ == "Residual"
+    assert [layer.units for layer in code.body if hasattr(layer, "units")] == [256, 3]
+    pca = PCA(3).fit(X)
+    # PCA was fitted to the float32 training data: agreement to float32 precision.
+    assert_allclose(est.transform(X), pca.transform(X), atol=1e-4)
+    assert_allclose(
+        est.inverse_transform(est.transform(X)),
+        pca.inverse_transform(pca.transform(X)),
+        atol=1e-5,
+    )
+    trained = AutoencoderTransformer(
+        n_components=3, epochs=40, validation_fraction=0.0, random_state=0
+    )
+    assert trained.fit(X).score(X) > est.score(X)
+
+
+def test_pca_shortcut_pads_codes_beyond_pca_rank():
+    X = make_data(n_samples=10, n_features=4)
+    est = AutoencoderTransformer(
+        n_components=6, epochs=1, learning_rate=1e-12, validation_fraction=0.0
+    ).fit(X)
+    Z = est.transform(X)
+    assert_allclose(Z[:, 4:], 0, atol=1e-6)
+    assert_allclose(est.inverse_transform(Z), X, atol=1e-5)
+
+
+def test_pca_shortcut_needs_a_linear_code():
+    with pytest.raises(ValueError, match="code_activation='relu'"):
+        AutoencoderTransformer(code_activation="relu", epochs=1).fit(make_data())
 
 
 def test_auto_picks_mse_and_linear_output_outside_unit_interval():
@@ -192,9 +240,9 @@ def test_warm_start_refuses_new_architecture_or_width():
     with pytest.raises(ValueError, match="n_components is 3; got n_components=4"):
         est.set_params(n_components=4).fit(X)
     est.set_params(n_components=3)
-    with pytest.raises(ValueError, match=r"hidden_layer_sizes is \(\); got"):
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes is \(256,\); got"):
         est.set_params(hidden_layer_sizes=(5,)).fit(X)
-    est.set_params(hidden_layer_sizes=())
+    est.set_params(hidden_layer_sizes=(256,))
     with pytest.raises(ValueError, match="X has 5 features"):
         est.fit(make_data(n_features=5))
     assert est.transform(X).shape == (60, 3)
@@ -285,6 +333,7 @@ def test_dropout_and_batch_normalization_layers_are_built():
     est = AutoencoderTransformer(
         n_components=2,
         hidden_layer_sizes=(6, 4),
+        pca_shortcut=False,
         dropout=0.2,
         batch_normalization=True,
         epochs=2,

@@ -19,10 +19,8 @@ def test_readme_quick_start_runs_and_learns():
     X_hat = ae.inverse_transform(Z)
     assert Z.shape == (1797, 32)
     assert X_hat.shape == (1797, 64)
-    # A trained model explains most of the variance (an untrained one explains
-    # none), though a shallow relu code is no match for PCA at this size.
-    assert ae.explained_variance_ratio_ > 0.8
-    assert ae.explained_variance_ratio_ < PCA(32).fit(X).explained_variance_ratio_.sum()
+    # The default model starts as PCA and improves on it.
+    assert ae.explained_variance_ratio_ > PCA(32).fit(X).explained_variance_ratio_.sum()
 
     pipe = make_pipeline(
         MinMaxScaler(), AutoencoderTransformer(n_components=16), LogisticRegression()
