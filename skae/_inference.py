@@ -164,35 +164,56 @@ def _window(x, a, b, out_hw, strides):
     return x[:, a : a + (ho - 1) * sh + 1 : sh, b : b + (wo - 1) * sw + 1 : sw]
 
 
-def _conv2d(x, kernel, bias=None, *, pads, strides, out_hw):
-    # im2col: gather every kernel offset's view into one (pixels, kh*kw*c) matrix,
-    # laid out like the kernel, then one large matmul does the whole layer. The
-    # Python loop is over kernel offsets only, each copying a whole chunk's view.
-    kh, kw, c, f = kernel.shape
+def _conv2d_gather(x, kernel, bias=None, *, kernel_hw, pads, strides, out_hw):
+    # im2col: gather every kernel tap's view of the input into one
+    # (pixels, kh*kw*c) matrix laid out like the kernel, so one large matmul does
+    # the whole layer. The Python loop is over kernel taps only.
+    (kh, kw), (ho, wo) = kernel_hw, out_hw
     x = _pad2d(x, pads)
-    n, (ho, wo) = x.shape[0], out_hw
+    n, c = x.shape[0], x.shape[3]
     cols = np.empty((n, ho, wo, kh, kw, c), dtype=x.dtype)
     for a in range(kh):
         for b in range(kw):
             cols[:, :, :, a, b] = _window(x, a, b, out_hw, strides)
-    out = cols.reshape(n * ho * wo, kh * kw * c) @ kernel.reshape(kh * kw * c, f)
-    out = out.reshape(n, ho, wo, f)
+    out = (cols.reshape(n * ho * wo, kh * kw * c) @ kernel).reshape(n, ho, wo, -1)
+    if bias is not None:
+        out += bias
+    return out
+
+
+def _tap_products(x, kernel, kernel_hw):
+    """Every pixel of ``x`` times every kernel tap, ``(n, h, w, kh, kw, filters)``.
+
+    ``kernel`` is laid out ``(channels, kh * kw * filters)``, so this is one matmul.
+    """
+    n, h, w, c = x.shape
+    return (x.reshape(n * h * w, c) @ kernel).reshape(n, h, w, *kernel_hw, -1)
+
+
+def _conv2d_scatter(x, kernel, bias=None, *, kernel_hw, pads, strides, out_hw):
+    # With many channels and few filters (an image decoder's last layer) the
+    # im2col matrix would be far larger than the output: multiply each input
+    # pixel by every tap instead, then add up each tap's shifted products.
+    x = _pad2d(x, pads)
+    parts = _tap_products(x, kernel, kernel_hw)
+    out = np.zeros((x.shape[0], *out_hw, parts.shape[-1]), dtype=x.dtype)
+    for a in range(kernel_hw[0]):
+        for b in range(kernel_hw[1]):
+            out += _window(parts[:, :, :, a, b], a, b, out_hw, strides)
     if bias is not None:
         out += bias
     return out
 
 
 def _conv2d_transpose(x, kernel, bias=None, *, kernel_hw, strides, crop, out_hw):
-    # One matmul gives every input pixel's contribution at every kernel offset;
-    # each offset's contributions are then added into a strided view of a buffer
-    # covering the full (uncropped) output, which is finally cropped.
+    # Each input pixel's products with every tap are added into a strided view
+    # of a buffer covering the full (uncropped) output, which is then cropped.
     (kh, kw), (sh, sw), (top, left), (ho, wo) = kernel_hw, strides, crop, out_hw
-    n, h, w, c = x.shape
-    f = kernel.shape[1] // (kh * kw)
-    parts = (x.reshape(n * h * w, c) @ kernel).reshape(n, h, w, kh, kw, f)
+    n, h, w, _ = x.shape
+    parts = _tap_products(x, kernel, kernel_hw)
     full_h = max((h - 1) * sh + kh, top + ho)
     full_w = max((w - 1) * sw + kw, left + wo)
-    out = np.zeros((n, full_h, full_w, f), dtype=x.dtype)
+    out = np.zeros((n, full_h, full_w, parts.shape[-1]), dtype=x.dtype)
     for a in range(kh):
         for b in range(kw):
             _window(out, a, b, (h, w), strides)[...] += parts[:, :, :, a, b]
@@ -378,15 +399,30 @@ def _translate_reshape(layer):
 def _translate_conv2d(layer):
     _require(tuple(layer.dilation_rate) == (1, 1), "dilation_rate")
     _require(layer.groups == 1, "groups")
-    kernel = _to_numpy(layer.kernel)
-    kh, kw, c, _ = kernel.shape
+    kernel = _to_numpy(layer.kernel)  # (kh, kw, channels, filters)
+    kh, kw, c, f = kernel.shape
     pads, out_hw = _window_geometry(layer, (kh, kw))
+    (top, bottom), (left, right) = pads
+    h, w = layer.input.shape[1:3]
+    # Both ways hold a (pixels x taps) buffer: of input channels per output
+    # pixel (gather) or of filters per padded input pixel (scatter). Take the
+    # smaller one; the arithmetic is the same up to the stride's skipped pixels.
+    gather = out_hw[0] * out_hw[1] * c
+    scatter = (h + top + bottom) * (w + left + right) * f
+    if gather <= scatter:
+        fn, kernel = _conv2d_gather, kernel.reshape(kh * kw * c, f)
+    else:
+        fn, kernel = _conv2d_scatter, kernel.transpose(2, 0, 1, 3).reshape(c, -1)
     arrays = {"kernel": kernel}
     if layer.bias is not None:
         arrays["bias"] = _to_numpy(layer.bias)
-    options = {"pads": pads, "strides": tuple(layer.strides), "out_hw": out_hw}
-    scratch = out_hw[0] * out_hw[1] * kh * kw * c
-    step = _Step(_conv2d, arrays, options, scratch)
+    options = {
+        "kernel_hw": (kh, kw),
+        "pads": pads,
+        "strides": tuple(layer.strides),
+        "out_hw": out_hw,
+    }
+    step = _Step(fn, arrays, options, kh * kw * min(gather, scatter))
     return [step, *_activation_steps(layer.activation)]
 
 
@@ -580,8 +616,22 @@ class ForwardPlan:
     ----------
     model : keras.Model
         A built model taking 2-d float inputs. Sequential models made of the
-        layers listed in ``_TRANSLATORS`` (``channels_last`` only) run in NumPy;
-        anything else runs in Keras.
+        layers listed in ``_TRANSLATORS`` run in NumPy; anything else runs in
+        Keras.
+
+    Notes
+    -----
+    The NumPy engine runs ``Dense`` (on the last axis of any input),
+    ``Activation``, ``BatchNormalization`` (last axis), ``Reshape``,
+    ``Flatten``, ``Conv2D`` (no dilation, no groups), ``Conv2DTranspose`` (no
+    dilation, no ``output_padding``), ``MaxPooling2D``, ``AveragePooling2D``,
+    ``UpSampling2D`` (nearest), ``Cropping2D``, ``ZeroPadding2D``,
+    ``RepeatVector``, ``LSTM`` and ``GRU`` (no state returned, forwards, not
+    stateful), ``TimeDistributed`` over ``Dense`` or ``Activation``, and the
+    layers that are identities at inference (dropout and noise layers), with
+    the activations in ``ACTIVATIONS``. Image layers must use
+    ``data_format="channels_last"``. One layer outside this list, or a setting
+    outside these limits, makes the whole model run in Keras.
     """
 
     def __init__(self, model):
