@@ -363,8 +363,47 @@ def _window_geometry(layer, window):
     return pads, (out_h, out_w)
 
 
+def _run_steps(x, steps):
+    for step in steps:
+        x = step.fn(x, **step.arrays, **step.options)
+    return x
+
+
+def _sum_of_branches(x, branches):
+    out = _run_steps(x, branches[0])
+    for steps in branches[1:]:
+        out = out + _run_steps(x, steps)
+    return out
+
+
+def _cast_steps(steps, dtype):
+    """The steps with their weights cast to ``dtype``, branches included."""
+    cast = []
+    for step in steps:
+        options = step.options
+        if "branches" in options:
+            branches = tuple(
+                _cast_steps(branch, dtype) for branch in options["branches"]
+            )
+            options = {**options, "branches": branches}
+        arrays = {k: v.astype(dtype) for k, v in step.arrays.items()}
+        cast.append(step._replace(arrays=arrays, options=options))
+    return cast
+
+
 def _translate_identity(layer):
     return []
+
+
+def _translate_residual(layer):
+    # skae's Residual layer: a Dense shortcut plus a chain of layers, summed.
+    shortcut = _layer_steps(layer.shortcut)
+    body = [step for sublayer in layer.body for step in _layer_steps(sublayer)]
+    widths = [getattr(sublayer, "units", 0) for sublayer in layer.body]
+    scratch = max([0, *widths, *(step.scratch for step in shortcut + body)])
+    return [
+        _Step(_sum_of_branches, options={"branches": (shortcut, body)}, scratch=scratch)
+    ]
 
 
 def _translate_dense(layer):
@@ -379,7 +418,9 @@ def _translate_activation(layer):
 
 
 def _translate_batch_normalization(layer):
-    _require(layer.axis in (-1, len(layer.input.shape) - 1), f"axis={layer.axis}")
+    # axis -1 needs no shape; layers nested in another layer have no ``input``.
+    last_axis = layer.axis == -1 or layer.axis == len(layer.input.shape) - 1
+    _require(last_axis, f"axis={layer.axis}")
     mean = _to_numpy(layer.moving_mean)
     var = _to_numpy(layer.moving_variance)
     scale = 1.0 / np.sqrt(var + layer.epsilon)
@@ -552,6 +593,7 @@ def _translate_time_distributed(layer):
 _TRANSLATORS = {
     **dict.fromkeys(_IDENTITY_LAYERS, _translate_identity),
     "Dense": _translate_dense,
+    "Residual": _translate_residual,
     "Activation": _translate_activation,
     "BatchNormalization": _translate_batch_normalization,
     "Reshape": _translate_reshape,
@@ -577,7 +619,12 @@ def _layer_steps(layer):
     data_format = getattr(layer, "data_format", "channels_last")
     _require(data_format == "channels_last", f"{kind}(data_format={data_format!r})")
     _require(not getattr(layer, "quantization_mode", None), f"quantized {kind}")
-    return _TRANSLATORS[kind](layer)
+    try:
+        return _TRANSLATORS[kind](layer)
+    except AttributeError as exc:
+        # A setting the translator needs is unknown, e.g. the input shape of a
+        # layer used inside another layer; Keras runs such a model instead.
+        raise _Unsupported(f"{kind}: {exc}") from exc
 
 
 def _compile_steps(model):
@@ -607,6 +654,35 @@ def _widest_activation(model):
             # Layers called more than once, or of unknown size, are skipped.
             continue
     return max(widths)
+
+
+def _float64_clone(layer):
+    config = layer.get_config()
+    config["dtype"] = "float64"
+    return type(layer).from_config(config)
+
+
+def _float64_twin(model):
+    """A float64 copy of ``model`` sharing nothing with it, or None.
+
+    Models the NumPy engine cannot run still get float64 arithmetic this way,
+    so that a row's result does not depend on the batch it is computed in.
+    """
+    import keras
+
+    probe = np.random.default_rng(0).random((2, *model.input_shape[1:]))
+    try:
+        twin = keras.models.clone_model(model, clone_function=_float64_clone)
+        twin.set_weights([np.asarray(w, np.float64) for w in model.get_weights()])
+        # Some layers keep float32 parts (wrapped layers, custom code): only a
+        # twin that runs and agrees with the original is used.
+        expected = keras.ops.convert_to_numpy(model(probe.astype(np.float32)))
+        got = keras.ops.convert_to_numpy(twin(probe, training=False))
+    except Exception:  # any failure to clone or run: stay in float32
+        return None
+    if got.dtype != np.float64 or not np.allclose(got, expected, rtol=1e-3, atol=1e-4):
+        return None
+    return twin
 
 
 class ForwardPlan:
@@ -640,6 +716,7 @@ class ForwardPlan:
         self._output_shape = tuple(int(size) for size in model.output_shape[1:])
         self._model = model
         self._steps = _compile_steps(model)
+        self._float64_model = None if self.uses_numpy else _float64_twin(model)
         widths = [self.n_inputs, _row_width(self._output_shape)]
         widths.append(_widest_activation(model))
         widths.extend(step.scratch for step in self._steps or [])
@@ -656,24 +733,20 @@ class ForwardPlan:
         dtype = np.dtype(dtype)
         steps = self._cast.get(dtype)
         if steps is None:
-            steps = [
-                step._replace(
-                    arrays={k: v.astype(dtype) for k, v in step.arrays.items()}
-                )
-                for step in self._steps
-            ]
+            steps = _cast_steps(self._steps, dtype)
             self._cast[dtype] = steps
         return steps
 
     def _run_numpy(self, x, dtype):
-        for step in self._steps_for(dtype):
-            x = step.fn(x, **step.arrays, **step.options)
-        return x
+        return _run_steps(x, self._steps_for(dtype))
 
     def _run_keras(self, x):
         import keras
 
-        out = self._model(x.astype(np.float32, copy=False), training=False)
+        if x.dtype == np.float64 and self._float64_model is not None:
+            out = self._float64_model(x, training=False)
+        else:
+            out = self._model(x.astype(np.float32, copy=False), training=False)
         return keras.ops.convert_to_numpy(out)
 
     def __call__(self, X, dtype=np.float64):

@@ -114,7 +114,23 @@ def test_functional_models_run_through_keras():
     plan = ForwardPlan(model)
     assert not plan.uses_numpy
     X = make_data()
-    assert_allclose(plan(X), keras_output(model, X), rtol=1e-6)
+    assert_allclose(plan(X), keras_output(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_keras_fallback_computes_float64_input_in_float64():
+    """Check that rows run through Keras do not depend on their batch either."""
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(16, activation="tanh")(inputs)
+    outputs = keras.layers.Add()(
+        [keras.layers.Dense(3)(hidden), keras.layers.Dense(3)(inputs)]
+    )
+    plan = ForwardPlan(keras.Model(inputs, outputs))
+    assert not plan.uses_numpy
+    X = make_data(n_samples=40)
+    full = plan(X)
+    one_by_one = np.vstack([plan(X[i : i + 1]) for i in range(len(X))])
+    assert_allclose(full, one_by_one, rtol=1e-12, atol=1e-14)
+    assert plan(X, dtype=np.float32).dtype == np.float32
 
 
 # -- layers beyond Dense: each must match Keras in float64 and float32 ---------------
