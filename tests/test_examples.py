@@ -1,6 +1,7 @@
 """End to end: the scripts a user writes, run as written."""
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -9,6 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skae import AutoencoderTransformer
+from skae.datasets import load_digits as load_digits_split
 
 
 def test_readme_quick_start_runs_and_learns():
@@ -33,3 +35,15 @@ def test_readme_quick_start_runs_and_learns():
     scores = search.cv_results_["mean_test_score"]
     assert np.all(scores < 0)
     assert search.best_params_ == {"n_components": 16}
+
+
+@pytest.mark.parametrize("n_components", [8, 16, 32])
+def test_default_model_reconstructs_held_out_digits_no_worse_than_pca(n_components):
+    """Check the promise to PCA users: the defaults never lose to PCA(k)."""
+    (X_train, _), (X_test, _) = load_digits_split()
+    pca = PCA(n_components).fit(X_train)
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
+    ae = AutoencoderTransformer(n_components, random_state=0).fit(X_train)
+    ae_mse = -ae.score(X_test)
+    print(f"k={n_components}: autoencoder {ae_mse:.5f}, PCA {pca_mse:.5f}")
+    assert ae_mse <= pca_mse
