@@ -1,13 +1,17 @@
 """Smoke test of the benchmark scripts: they run end to end on tiny settings."""
 
+import argparse
 import csv
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from skae import AutoencoderTransformer
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-MODELS = ("PCA", "AE shallow", "AE deep")
+MODELS = ("PCA", "AE tutorial", "AE default", "AE conv")
 
 
 def load_script(name):
@@ -18,10 +22,14 @@ def load_script(name):
 
 
 @pytest.fixture(scope="module")
-def reconstruction_output(tmp_path_factory):
+def bench():
+    return load_script("bench_reconstruction")
+
+
+@pytest.fixture(scope="module")
+def reconstruction_output(bench, tmp_path_factory):
     """Run the reconstruction benchmark once, as small as it goes."""
     output = tmp_path_factory.mktemp("bench_reconstruction")
-    bench = load_script("bench_reconstruction")
     bench.main(
         [
             "--n-components",
@@ -30,6 +38,8 @@ def reconstruction_output(tmp_path_factory):
             "1",
             "--max-train-samples",
             "200",
+            "--models",
+            "pca,tutorial,default,conv",
             "--output",
             str(output),
         ]
@@ -39,9 +49,10 @@ def reconstruction_output(tmp_path_factory):
 
 def test_reconstruction_table_has_a_row_per_model(reconstruction_output):
     text = (reconstruction_output / "results.md").read_text()
-    assert text.startswith("Dataset `digits`")
+    assert text.startswith("Dataset `digits` (200 train / 360 test images")
     for model in MODELS:
         assert f"| {model} | 2 |" in text
+    assert "| AE deep |" not in text
 
 
 def test_reconstruction_csv_has_a_row_per_model(reconstruction_output):
@@ -49,3 +60,44 @@ def test_reconstruction_csv_has_a_row_per_model(reconstruction_output):
         rows = list(csv.DictReader(f))
     assert [row["model"] for row in rows] == list(MODELS)
     assert all(row["n_components"] == "2" for row in rows)
+    assert [row["epochs_run"] for row in rows] == ["", "1", "1", "1"]
+    assert rows[0]["mse_vs_pca"] == "1.0"
+
+
+@pytest.mark.parametrize("name", ["error_vs_components.png", "reconstructions.png"])
+def test_reconstruction_pictures_are_saved(reconstruction_output, name):
+    path = reconstruction_output / name
+    assert path.is_file()
+    assert path.stat().st_size > 0
+
+
+def test_time_budget_stops_training_after_the_epoch_it_runs_out(bench):
+    """Check that a spent budget ends the fit at the end of the first epoch."""
+    X = np.random.default_rng(0).uniform(size=(40, 6))
+    budget = bench.TimeBudget(0)
+    ae = AutoencoderTransformer(
+        2, hidden_layer_sizes=(), epochs=5, callbacks=[budget], random_state=0
+    ).fit(X)
+    assert ae.n_iter_ == 1
+    assert budget.stopped_epoch == 1
+    assert bench.stopped_by(ae) == "time budget"
+
+
+def test_time_budget_leaves_a_fit_within_it_alone(bench):
+    X = np.random.default_rng(0).uniform(size=(40, 6))
+    budget = bench.TimeBudget(3600)
+    ae = AutoencoderTransformer(
+        2, hidden_layer_sizes=(), epochs=3, callbacks=[budget], random_state=0
+    ).fit(X)
+    assert ae.n_iter_ == 3
+    assert budget.stopped_epoch is None
+    assert bench.stopped_by(ae) == "epoch cap"
+
+
+def test_models_option_runs_models_in_table_order(bench):
+    assert bench.model_keys("conv, pca,default") == ("pca", "default", "conv")
+
+
+def test_models_option_rejects_unknown_names(bench):
+    with pytest.raises(argparse.ArgumentTypeError, match="got 'pca,lstm'"):
+        bench.model_keys("pca,lstm")
