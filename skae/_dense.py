@@ -88,6 +88,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     >>> ae.inverse_transform(Z).shape
     (1797, 64)
     >>> ae.loss_, ae.output_activation_
+    ('mse', 'linear')
+    >>> tutorial = AutoencoderTransformer(8, hidden_layer_sizes=(), epochs=1).fit(X)
+    >>> tutorial.loss_, tutorial.output_activation_
     ('binary_crossentropy', 'sigmoid')
     """
 
@@ -198,12 +201,15 @@ class AutoencoderTransformer(BaseAutoencoder):
         from sklearn.decomposition import PCA
 
         n_samples, n_features = X_train.shape
-        n_pca = min(self.n_components, n_features, n_samples)
-        pca = PCA(n_pca, random_state=seed).fit(X_train)
-        # Extra code units beyond PCA's rank start unused.
+        # Extra code units beyond PCA's rank start unused; one row has no
+        # principal direction at all, only its mean.
+        n_pca = min(self.n_components, n_features, n_samples - 1)
         components = np.zeros((n_features, self.n_components), dtype=np.float32)
-        components[:, :n_pca] = pca.components_.T
-        mean = pca.mean_.astype(np.float32)
+        mean = X_train.mean(axis=0, dtype=np.float64).astype(np.float32)
+        if n_pca > 0:
+            pca = PCA(n_pca, random_state=seed).fit(X_train)
+            components[:, :n_pca] = pca.components_.T
+            mean = pca.mean_.astype(np.float32)
         encoder.get_layer("code").shortcut.set_weights([components, -mean @ components])
         decoder.get_layer("output").shortcut.set_weights([components.T, mean])
 

@@ -170,8 +170,11 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        from ._variational_layers import bounded_log_var
+
         stats = self._encoder_plan(X)
-        mean, log_var = stats[:, : self.n_components], stats[:, self.n_components :]
+        mean = stats[:, : self.n_components]
+        log_var = bounded_log_var(stats[:, self.n_components :], tanh=np.tanh)
         kl = -0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=1)
         X = np.asarray(X, dtype=np.float64)
         if self.loss_ == "binary_crossentropy":

@@ -7,6 +7,15 @@ Registered with Keras's serialization so fitted models save, pickle and load in
 import keras
 from keras import ops
 
+# Log-variances are squashed smoothly into [-LOG_VAR_BOUND, LOG_VAR_BOUND], so
+# unscaled inputs cannot overflow exp(log_var) while gradients still flow.
+LOG_VAR_BOUND = 20.0
+
+
+def bounded_log_var(raw, tanh=ops.tanh):
+    """Map the encoder's raw log-variance output into the bounded range."""
+    return LOG_VAR_BOUND * tanh(raw / LOG_VAR_BOUND)
+
 
 @keras.saving.register_keras_serializable(package="skae")
 class GaussianSampling(keras.layers.Layer):
@@ -38,7 +47,7 @@ class GaussianSampling(keras.layers.Layer):
 
     def call(self, stats, training=False):
         mean = stats[:, : self.n_components]
-        log_var = stats[:, self.n_components :]
+        log_var = bounded_log_var(stats[:, self.n_components :])
         kl = -0.5 * ops.sum(1 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
         self.add_loss(self.kl_scale * ops.mean(kl))
         if not training:

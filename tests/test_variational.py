@@ -51,7 +51,7 @@ def test_sample_validates_its_arguments(fitted):
 def test_score_samples_is_the_elbo(fitted, digits):
     X = digits[:10]
     stats = fitted._encoder_plan(X)
-    mean, log_var = stats[:, :4], stats[:, 4:]
+    mean, log_var = stats[:, :4], 20 * np.tanh(stats[:, 4:] / 20)
     p = np.clip(fitted.inverse_transform(mean), 1e-7, 1 - 1e-7)
     reconstruction = -np.sum(X * np.log(p) + (1 - X) * np.log(1 - p), axis=1)
     kl = 0.5 * np.sum(mean**2 + np.exp(log_var) - 1 - log_var, axis=1)
@@ -70,7 +70,7 @@ def test_kl_weight_shrinks_the_posterior_towards_the_prior(digits):
             random_state=0,
         ).fit(digits)
         stats = vae._encoder_plan(digits)
-        mean, log_var = stats[:, :4], stats[:, 4:]
+        mean, log_var = stats[:, :4], 20 * np.tanh(stats[:, 4:] / 20)
         return np.mean(np.sum(mean**2 + np.exp(log_var) - 1 - log_var, axis=1))
 
     assert posterior_kl(5.0) < posterior_kl(0.2)
@@ -83,3 +83,17 @@ def test_training_loss_includes_the_kl_term(fitted, digits):
     keras_loss = fitted.model_.evaluate(X, X, verbose=0, batch_size=256)
     elbo = fitted.score_samples(X)
     assert keras_loss == pytest.approx(-np.mean(elbo) / 64, rel=1e-4)
+
+
+def test_unscaled_data_trains_without_overflow():
+    """Check that large inputs cannot overflow exp(log_var) into a NaN loss."""
+    import warnings
+
+    X = np.random.default_rng(0).normal(loc=100, size=(100, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        vae = VariationalAutoencoderTransformer(
+            n_components=2, hidden_layer_sizes=(8,), epochs=3, random_state=0
+        ).fit(X)
+    assert all(np.isfinite(vae.history_["loss"]))
+    assert np.isfinite(vae.score_samples(X)).all()
