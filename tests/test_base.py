@@ -216,3 +216,20 @@ def test_shared_parameter_defaults_agree_with_base_class(estimator_class):
     for name in skae.BaseAutoencoder._parameter_constraints:
         if name != "n_components":
             assert params[name] == getattr(skae.BaseAutoencoder, name), name
+
+
+def test_importing_skae_does_not_import_keras_or_tensorflow():
+    """Check that Keras and its backend load on first use, not on import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, skae; "
+        "loaded = [m for m in ('keras', 'tensorflow', 'jax', 'torch') "
+        "if m in sys.modules]; "
+        "print(','.join(loaded))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
