@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder
 from ._docstrings import fill_shared_docs
-from ._validation import positive_int_tuple
+from ._validation import check_shape_fits_rows, positive_int_tuple, shape_param
 
 
 @fill_shared_docs
@@ -146,25 +146,29 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         super()._check_params()
         positive_int_tuple("filters", self.filters, allow_empty=False)
         if self.image_shape is not None:
-            shape = positive_int_tuple("image_shape", self.image_shape, allow_int=False)
-            if len(shape) not in (2, 3):
-                raise ValueError(
-                    "image_shape must be (height, width) or (height, width, "
-                    f"channels); got {self.image_shape!r}."
-                )
+            self._image_shape_param()
+
+    def _image_shape_param(self):
+        shape = shape_param(
+            "image_shape",
+            self.image_shape,
+            (2, 3),
+            "(height, width) or (height, width, channels)",
+        )
+        return shape if len(shape) == 3 else (*shape, 1)
 
     def _resolve_image_shape(self, n_features):
         if self.image_shape is None:
             side = math.isqrt(n_features)
             return (side, side, 1) if side * side == n_features else (1, n_features, 1)
-        shape = tuple(int(v) for v in self.image_shape)
-        shape = shape if len(shape) == 3 else (*shape, 1)
-        if math.prod(shape) != n_features:
-            raise ValueError(
-                f"image_shape={self.image_shape!r} holds {math.prod(shape)} values "
-                f"per row, but X has {n_features} features. Set image_shape to the "
-                "shape of one image, or None to infer a square one."
-            )
+        shape = self._image_shape_param()
+        check_shape_fits_rows(
+            "image_shape",
+            self.image_shape,
+            shape,
+            n_features,
+            "Set image_shape to the shape of one image, or None to infer a square one.",
+        )
         return shape
 
     def build_encoder(self, n_features, seed):

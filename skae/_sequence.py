@@ -1,6 +1,5 @@
 """The sequence autoencoder: an LSTM reads each row as a time series."""
 
-import math
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
@@ -8,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._docstrings import fill_shared_docs
-from ._validation import positive_int_tuple
+from ._validation import check_shape_fits_rows, shape_param
 
 
 @fill_shared_docs
@@ -125,26 +124,25 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
     def _check_params(self):
         super()._check_params()
         if self.sequence_shape is not None:
-            shape = positive_int_tuple(
-                "sequence_shape", self.sequence_shape, allow_int=False
-            )
-            if len(shape) != 2:
-                raise ValueError(
-                    "sequence_shape must be (timesteps, channels); got "
-                    f"{self.sequence_shape!r}."
-                )
+            self._sequence_shape_param()
+
+    def _sequence_shape_param(self):
+        return shape_param(
+            "sequence_shape", self.sequence_shape, (2,), "(timesteps, channels)"
+        )
 
     def _resolve_sequence_shape(self, n_features):
         if self.sequence_shape is None:
             return (n_features, 1)
-        shape = tuple(int(v) for v in self.sequence_shape)
-        if math.prod(shape) != n_features:
-            raise ValueError(
-                f"sequence_shape={self.sequence_shape!r} holds {math.prod(shape)} "
-                f"values per row, but X has {n_features} features. Set "
-                "sequence_shape to (timesteps, channels) of one sequence, or None "
-                "for univariate rows."
-            )
+        shape = self._sequence_shape_param()
+        check_shape_fits_rows(
+            "sequence_shape",
+            self.sequence_shape,
+            shape,
+            n_features,
+            "Set sequence_shape to (timesteps, channels) of one sequence, or None "
+            "for univariate rows.",
+        )
         return shape
 
     def build_encoder(self, n_features, seed):

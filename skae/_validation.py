@@ -4,6 +4,7 @@ Each returns the normalised value or raises a ValueError that names the
 parameter and repeats the value received.
 """
 
+import math
 from numbers import Integral
 
 
@@ -24,3 +25,21 @@ def positive_int_tuple(name, value, *, allow_empty=True, allow_int=True):
         what = "a tuple of positive integers" + ("" if allow_empty else ", not empty")
         raise ValueError(f"{name} must be {what}; got {value!r}.")
     return tuple(int(v) for v in value_tuple)
+
+
+def shape_param(name, value, lengths, spelled):
+    """Return a shape parameter as a tuple of positive ints of an allowed length."""
+    shape = positive_int_tuple(name, value, allow_int=False)
+    if len(shape) not in lengths:
+        raise ValueError(f"{name} must be {spelled}; got {value!r}.")
+    return shape
+
+
+def check_shape_fits_rows(name, value, shape, n_features, hint):
+    """Raise unless one row of ``n_features`` values has exactly ``shape``."""
+    size = math.prod(shape)
+    if size != n_features:
+        raise ValueError(
+            f"{name}={value!r} holds {size} values per row, but X has "
+            f"{n_features} features. {hint}"
+        )
