@@ -23,47 +23,15 @@ class ResidualAutoencoder(BaseAutoencoder):
     _architecture_params = ("n_components", "width")
 
     def __init__(
-        self,
-        n_components=2,
-        *,
-        width=8,
-        output_activation="auto",
-        loss="auto",
-        optimizer="adam",
-        learning_rate=1e-3,
-        epochs=3,
-        batch_size=32,
-        shuffle=True,
-        validation_fraction=0.1,
-        early_stopping=True,
-        n_iter_no_change=10,
-        tol=1e-4,
-        noise=0.0,
-        noise_type="gaussian",
-        callbacks=None,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
+        self, n_components=2, *, width=8, epochs=3, batch_size=32, random_state=None
     ):
+        # Only what this model tunes; the other training parameters keep the
+        # base class's defaults.
         self.n_components = n_components
         self.width = width
-        self.output_activation = output_activation
-        self.loss = loss
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.noise = noise
-        self.noise_type = noise_type
-        self.callbacks = callbacks
-        self.warm_start = warm_start
         self.random_state = random_state
-        self.verbose = verbose
 
     def build_encoder(self, n_features, seed):
         init = keras.initializers.GlorotUniform(seed=seed)
