@@ -5,6 +5,7 @@ import csv
 import importlib.util
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -71,16 +72,30 @@ def test_reconstruction_pictures_are_saved(reconstruction_output, name):
     assert path.stat().st_size > 0
 
 
-def test_time_budget_stops_training_after_the_epoch_it_runs_out(bench):
-    """Check that a spent budget ends the fit at the end of the first epoch."""
-    X = np.random.default_rng(0).uniform(size=(40, 6))
+def test_time_budget_stops_training_after_the_batch_it_runs_out(bench):
+    """Check that a spent budget ends the fit after the first batch."""
+    X = np.random.default_rng(0).uniform(size=(400, 6))
     budget = bench.TimeBudget(0)
     ae = AutoencoderTransformer(
-        2, hidden_layer_sizes=(), epochs=5, callbacks=[budget], random_state=0
+        2,
+        hidden_layer_sizes=(),
+        epochs=5,
+        batch_size=32,
+        callbacks=[budget, BatchCounter()],
+        random_state=0,
     ).fit(X)
     assert ae.n_iter_ == 1
+    assert ae.callbacks[1].batches == 1
     assert budget.stopped_epoch == 1
     assert bench.stopped_by(ae) == "time budget"
+
+
+class BatchCounter(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
 
 
 def test_time_budget_leaves_a_fit_within_it_alone(bench):
