@@ -3,6 +3,7 @@
 import argparse
 import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import keras
@@ -116,3 +117,40 @@ def test_models_option_runs_models_in_table_order(bench):
 def test_models_option_rejects_unknown_names(bench):
     with pytest.raises(argparse.ArgumentTypeError, match="got 'pca,lstm'"):
         bench.model_keys("pca,lstm")
+
+
+@pytest.fixture(scope="module")
+def speed_results(tmp_path_factory):
+    output = tmp_path_factory.mktemp("bench_speed")
+    results = load_script("bench_speed").main(["--quick", "--output", str(output)])
+    return results, output
+
+
+def test_speed_benchmark_reports_every_section(speed_results):
+    results, output = speed_results
+    report = (output / "results.md").read_text()
+    for heading in ("transform", "## fit", "## memory", "## growth", "## import"):
+        assert heading in report
+    assert "## backends" in report
+    saved = json.loads((output / "results.json").read_text())
+    assert set(saved) == {"description", *load_script("bench_speed").SECTIONS}
+
+
+def test_speed_benchmark_times_the_numpy_path_that_matches_keras(speed_results):
+    results, _ = speed_results
+    models = results["inference"]["models"]
+    assert [row["model"] for row in models][0] == "PCA"
+    assert len(models) == 7
+    for row in models[1:]:
+        assert row["max_abs_diff_to_keras"] < 1e-4, row["model"]
+        assert row["transform_1"] > 0 and row["inverse_n"] > 0
+
+
+def test_speed_benchmark_fits_compare_like_with_like(speed_results):
+    results, _ = speed_results
+    tutorial, deep = results["fit"]
+    assert tutorial["hidden"] == [] and deep["hidden"] == [512, 256]
+    for row in (tutorial, deep):
+        assert row["keras_s"] > 0 and row["skae_s"] > 0
+        # Same network, loss and data for one epoch: the losses agree closely.
+        assert abs(row["loss_rel_diff"]) < 0.1

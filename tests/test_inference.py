@@ -464,3 +464,29 @@ def test_plan_declines_convolutions_tensorflow_runs_only_on_gpus(layer):
     # TensorFlow's CPU kernels refuse these, so here the check can only be
     # that the plan leaves them to Keras rather than computing something else.
     assert not ForwardPlan(image_model((2, 6, 6), layer)).uses_numpy
+
+
+@pytest.mark.parametrize("hidden", [(), (48,)])
+def test_transform_memory_stays_bounded_on_a_large_slice(monkeypatch, hidden):
+    """NumPy's peak while transforming is the output plus a few chunks, whatever
+    the number of rows: no copy of the input, no full-size intermediate."""
+    import tracemalloc
+
+    from skae import AutoencoderTransformer
+
+    X = np.random.default_rng(0).uniform(size=(60_000, 64)).astype(np.float32)
+    ae = AutoencoderTransformer(
+        4, hidden_layer_sizes=hidden, epochs=1, random_state=0
+    ).fit(X[:200])
+    chunk_bytes = 2**18
+    monkeypatch.setattr(_inference, "CHUNK_BYTES", chunk_bytes)
+    tracemalloc.start()
+    try:
+        Z = ae.transform(X)
+        X_hat = ae.inverse_transform(Z)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert X.nbytes > 50 * chunk_bytes
+    working_set = peak - Z.nbytes - X_hat.nbytes
+    assert working_set <= 8 * chunk_bytes, working_set

@@ -9,9 +9,15 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
-from skae import AutoencoderTransformer
+from skae import (
+    AutoencoderTransformer,
+    ConvAutoencoderTransformer,
+    SequenceAutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+    _training,
+)
 from skae._training import TrainingMonitor, make_dataset
 
 
@@ -171,3 +177,48 @@ def test_same_seed_gives_bit_identical_results_across_processes(tmp_path):
         capture_output=True,
     )
     assert_array_equal(np.load(out), fit_codes(0, X))
+
+
+XLA_VARIANTS = {
+    "dense": lambda: AutoencoderTransformer(
+        3, hidden_layer_sizes=(8,), dropout=0.1, noise=0.1, random_state=0
+    ),
+    "conv": lambda: ConvAutoencoderTransformer(
+        3, image_shape=(4, 4, 1), filters=(2,), random_state=0
+    ),
+    "variational": lambda: VariationalAutoencoderTransformer(
+        3, hidden_layer_sizes=(8,), random_state=0
+    ),
+    "sequence": lambda: SequenceAutoencoderTransformer(
+        3, sequence_shape=(4, 4), units=4, random_state=0
+    ),
+}
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="XLA is switched on for TF only"
+)
+@pytest.mark.parametrize("variant", sorted(XLA_VARIANTS))
+def test_long_fits_compile_with_xla_and_learn_the_same_model(monkeypatch, variant):
+    """Fits past XLA_MIN_STEPS use XLA: same seed, same result, close to no XLA."""
+    X = np.random.default_rng(0).random((48, 16))
+
+    def fit(min_steps):
+        monkeypatch.setattr(_training, "XLA_MIN_STEPS", min_steps)
+        monkeypatch.setattr(_training, "EAGER_MAX_STEPS", 0)
+        est = XLA_VARIANTS[variant]().set_params(epochs=4, batch_size=8)
+        return est.fit(X)
+
+    with_xla, without = fit(0), fit(10**9)
+    assert with_xla.model_.jit_compile is True
+    assert without.model_.jit_compile is False
+    if variant in ("dense", "variational"):
+        # Dropout, input noise and sampling draw their numbers inside the step,
+        # where XLA uses another generator: same seed, same fit, but another
+        # training path than without XLA, so only the losses compare.
+        assert_array_equal(with_xla.transform(X), fit(0).transform(X))
+        assert_allclose(with_xla.history_["loss"], without.history_["loss"], rtol=5e-2)
+    else:
+        # XLA fuses and reorders float32 arithmetic: equal up to rounding.
+        assert_allclose(with_xla.transform(X), without.transform(X), atol=2e-3)
+        assert_allclose(with_xla.history_["loss"], without.history_["loss"], rtol=1e-3)
