@@ -17,9 +17,8 @@ after the other, as medians of repeats (``time.perf_counter``):
   ``model.fit`` (``verbose=0``, no validation data) against
   ``AutoencoderTransformer(32, hidden_layer_sizes=(), validation_fraction=0,
   early_stopping=False)``; then the same for a deep 512-256-32 model
-  (``pca_shortcut=False``, so both train the same network). skae is timed with
-  XLA on, as every fit of 2,000 steps or more runs on TensorFlow, and off. The
-  final training losses are compared too, and the deep fit's arithmetic rate is reported
+  (``pca_shortcut=False``, so both train the same network). The final training
+  losses are compared too, and the deep fit's arithmetic rate is reported
   against ``peak`` (6 flops per weight per row and epoch: forward, backward
   and the weight gradient of each matrix product).
 * ``memory``: NumPy's peak allocation (``tracemalloc``) while transforming a
@@ -45,7 +44,6 @@ Run nothing else on the machine meanwhile: every figure is a timing.
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -66,7 +64,6 @@ from skae import (
     ConvAutoencoderTransformer,
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
-    _training,
 )
 from skae.datasets import load_digits, load_fashion_mnist
 
@@ -297,19 +294,11 @@ def skae_autoencoder(hidden, epochs, seed):
     )
 
 
-def fit_skae(X, hidden, epochs, seed, xla=True):
-    """Time skae's fit with XLA on (as in every fit of ``XLA_MIN_STEPS`` steps or
-    more, whatever its length here) or off."""
+def fit_skae(X, hidden, epochs, seed):
     model = skae_autoencoder(hidden, epochs, seed)
-    default = _training.XLA_MIN_STEPS
-    _training.XLA_MIN_STEPS = 0 if xla else math.inf
-    try:
-        start = time.perf_counter()
-        model.fit(X)
-        seconds = time.perf_counter() - start
-    finally:
-        _training.XLA_MIN_STEPS = default
-    return seconds, model.history_["loss"][-1]
+    start = time.perf_counter()
+    model.fit(X)
+    return time.perf_counter() - start, model.history_["loss"][-1]
 
 
 def weights_in_matmuls(n_features, hidden):
@@ -318,14 +307,12 @@ def weights_in_matmuls(n_features, hidden):
 
 
 def compare_fits(X, hidden, code_activation, epochs, sizes, seed):
-    keras_runs, skae_runs, no_xla_runs = [], [], []
+    keras_runs, skae_runs = [], []
     for _ in range(sizes.fit_repeats):
         keras_runs.append(fit_keras(X, hidden, code_activation, epochs))
         skae_runs.append(fit_skae(X, hidden, epochs, seed))
-        no_xla_runs.append(fit_skae(X, hidden, epochs, seed, xla=False))
     keras_s = statistics.median(t for t, _ in keras_runs)
     skae_s = statistics.median(t for t, _ in skae_runs)
-    no_xla_s = statistics.median(t for t, _ in no_xla_runs)
     keras_loss = statistics.median(loss for _, loss in keras_runs)
     skae_loss = statistics.median(loss for _, loss in skae_runs)
     flops = 6 * weights_in_matmuls(X.shape[1], hidden) * X.shape[0] * epochs
@@ -336,8 +323,6 @@ def compare_fits(X, hidden, code_activation, epochs, sizes, seed):
         "keras_s": keras_s,
         "skae_s": skae_s,
         "ratio": skae_s / keras_s,
-        "skae_no_xla_s": no_xla_s,
-        "no_xla_ratio": no_xla_s / keras_s,
         "keras_loss": keras_loss,
         "skae_loss": skae_loss,
         "loss_rel_diff": (skae_loss - keras_loss) / keras_loss,
@@ -583,7 +568,6 @@ def report(results):
                     "Keras fit (s)",
                     "skae fit (s)",
                     "skae / Keras",
-                    "skae without XLA / Keras",
                     "final loss Keras",
                     "final loss skae",
                     "skae GFLOP/s",
@@ -595,7 +579,6 @@ def report(results):
                         f"{row['keras_s']:.2f}",
                         f"{row['skae_s']:.2f}",
                         x(row["ratio"]),
-                        x(row["no_xla_ratio"]),
                         f"{row['keras_loss']:.4f}",
                         f"{row['skae_loss']:.4f} ({100 * row['loss_rel_diff']:+.1f}%)",
                         f"{row['skae_gflops']:.1f}",

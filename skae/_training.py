@@ -22,15 +22,6 @@ import tensorflow as tf
 # Such fits, common in searches over small data and in tests, run eagerly.
 EAGER_MAX_STEPS = 32
 
-# Long fits on TensorFlow compile their training step with XLA, which fuses the
-# element-wise work of a step (activations, loss, gradients, optimizer update)
-# into a few kernels; for the tutorial's model it cut the time of a 10-epoch fit
-# on 2 CPU cores by about a quarter. Keras leaves XLA off on machines without an
-# accelerator, and compiling costs seconds, so only fits of at least this many
-# steps (epochs times batches per epoch) use it. JAX compiles every fit anyway;
-# PyTorch keeps Keras's default.
-XLA_MIN_STEPS = 2000
-
 
 def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise=0.0):
     """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
@@ -95,13 +86,6 @@ def make_validation_dataset(X, *, batch_size):
         .map(lambda batch: (batch, batch))
         .cache()
     )
-
-
-def jit_compile(total_steps):
-    """Return Keras's ``jit_compile`` for a fit of ``total_steps`` steps."""
-    if keras.backend.backend() == "tensorflow":
-        return total_steps >= XLA_MIN_STEPS
-    return "auto"
 
 
 def steps_per_epoch(n_samples, batch_size):
@@ -208,7 +192,6 @@ def train(
         optimizer=optimizer,
         loss=loss,
         run_eagerly=epochs * n_steps <= EAGER_MAX_STEPS,
-        jit_compile=jit_compile(epochs * n_steps),
     )
     monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
     dataset = make_dataset(

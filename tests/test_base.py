@@ -233,3 +233,27 @@ def test_importing_skae_does_not_import_keras_or_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_plain_float_arrays_skip_validation_but_give_the_same_results():
+    """The fast path for float ndarrays changes nothing but the time taken."""
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5))
+    ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), epochs=2, random_state=0)
+    ae.fit(X)
+    Z = ae.transform(X)
+    assert_array_equal(Z, ae.transform(X.tolist()))
+    assert_array_equal(ae.inverse_transform(Z), ae.inverse_transform(Z.tolist()))
+    for bad in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 2] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            ae.transform(X_bad)
+        Z_bad = Z.copy()
+        Z_bad[1, 0] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            ae.inverse_transform(Z_bad)
+    with pytest.raises(ValueError, match="X has 4 features"):
+        ae.transform(X[:, :4])
+    with pytest.raises(ValueError, match="X has 3 columns"):
+        ae.inverse_transform(np.zeros((2, 3)))
