@@ -205,11 +205,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         # principal direction at all, only its mean.
         n_pca = min(self.n_components, n_features, n_samples - 1)
         components = np.zeros((n_features, self.n_components), dtype=np.float32)
-        mean = X_train.mean(axis=0, dtype=np.float64).astype(np.float32)
         if n_pca > 0:
             pca = PCA(n_pca, random_state=seed).fit(X_train)
             components[:, :n_pca] = pca.components_.T
             mean = pca.mean_.astype(np.float32)
+        else:
+            mean = X_train.mean(axis=0, dtype=np.float64).astype(np.float32)
         encoder.get_layer("code").shortcut.set_weights([components, -mean @ components])
         decoder.get_layer("output").shortcut.set_weights([components.T, mean])
 

@@ -120,20 +120,25 @@ def test_models_option_rejects_unknown_names(bench):
 
 
 @pytest.fixture(scope="module")
-def speed_results(tmp_path_factory):
+def speed_bench():
+    return load_script("bench_speed")
+
+
+@pytest.fixture(scope="module")
+def speed_results(speed_bench, tmp_path_factory):
     output = tmp_path_factory.mktemp("bench_speed")
-    results = load_script("bench_speed").main(["--quick", "--output", str(output)])
+    results = speed_bench.main(["--quick", "--output", str(output)])
     return results, output
 
 
-def test_speed_benchmark_reports_every_section(speed_results):
+def test_speed_benchmark_reports_every_section(speed_bench, speed_results):
     results, output = speed_results
     report = (output / "results.md").read_text()
     for heading in ("transform", "## fit", "## memory", "## growth", "## import"):
         assert heading in report
     assert "## backends" in report
     saved = json.loads((output / "results.json").read_text())
-    assert set(saved) == {"description", *load_script("bench_speed").SECTIONS}
+    assert set(saved) == {"description", *speed_bench.SECTIONS}
 
 
 def test_speed_benchmark_times_the_numpy_path_that_matches_keras(speed_results):
