@@ -3,6 +3,7 @@
 from ._base import BaseAutoencoder
 from ._conv import ConvAutoencoderTransformer
 from ._dense import AutoencoderTransformer
+from ._saving import load
 from ._sequence import SequenceAutoencoderTransformer
 from ._variational import VariationalAutoencoderTransformer
 
@@ -15,4 +16,5 @@ __all__ = [
     "SequenceAutoencoderTransformer",
     "VariationalAutoencoderTransformer",
     "__version__",
+    "load",
 ]

@@ -447,7 +447,30 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return float("nan")
         return 1.0 - residual / total
 
-    # -- pickling --------------------------------------------------------------------
+    # -- saving and pickling -----------------------------------------------------------
+
+    def save(self, path):
+        """Save the estimator to one file that loads without running code.
+
+        The file holds the parameters and fitted attributes as JSON and NumPy
+        arrays (no pickle) and the Keras model in Keras's ``.keras`` format.
+        Read it back with :func:`skae.load`, which refuses files that would run
+        code and gives bit-identical ``transform``, ``inverse_transform`` and
+        ``score``. Keras callbacks in ``callbacks`` are not saved (a warning
+        says so). The file is replaced only once it is completely written.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; the ``.skae`` suffix is customary.
+
+        Returns
+        -------
+        path : str
+        """
+        from ._saving import save
+
+        return save(self, path)
 
     def __getstate__(self):
         state = dict(super().__getstate__())

@@ -20,12 +20,18 @@ def model_to_bytes(model):
             return f.read()
 
 
-def model_from_bytes(data):
-    """Rebuild the Keras model stored by :func:`model_to_bytes`."""
+def model_from_bytes(data, custom_objects=None):
+    """Rebuild the Keras model stored by :func:`model_to_bytes`.
+
+    ``custom_objects`` names the caller's own layers, as for
+    ``keras.saving.load_model``.
+    """
     import keras
 
     with tempfile.TemporaryDirectory(prefix="skae-") as folder:
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(
+            path, custom_objects=custom_objects, compile=False, safe_mode=True
+        )

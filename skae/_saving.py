@@ -1,0 +1,409 @@
+"""The safe file format: an estimator as plain data plus a ``.keras`` model.
+
+:meth:`BaseAutoencoder.save` writes, and :func:`load` reads, one zip file with
+three members:
+
+``skae.json``
+    The format version, the skae version that wrote the file, the estimator's
+    class name, its parameters and its fitted attributes, as JSON. Values JSON
+    cannot hold directly (tuples, NumPy scalars, non-finite floats, Keras
+    optimizers, NumPy random states) are tagged objects; arrays are references
+    into ``arrays.npz``.
+``arrays.npz``
+    The NumPy arrays, read back with ``allow_pickle=False``.
+``model.keras``
+    The fitted Keras model in Keras's own format (absent while unfitted).
+
+Reading never runs code from the file: the zip is read in memory (nothing is
+extracted), every member name is checked, the estimator class must be one of
+skae's or one the caller names, the Keras configuration may only name Keras or
+skae objects (or the caller's ``custom_objects``), and the model is loaded with
+Keras's ``safe_mode``. Only the ``.keras`` member is written to disk, into a
+temporary folder that is removed afterwards.
+"""
+
+import io
+import json
+import math
+import os
+import tempfile
+import warnings
+import zipfile
+
+import numpy as np
+
+FORMAT_NAME = "skae"
+FORMAT_VERSION = 1
+METADATA = "skae.json"
+ARRAYS = "arrays.npz"
+MODEL = "model.keras"
+MEMBERS = (METADATA, ARRAYS, MODEL)
+
+# What a ``.keras`` archive may hold (see ``keras.src.saving.saving_lib``).
+KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+KERAS_ASSETS = "assets/"
+# Python packages whose classes a model configuration may name.
+TRUSTED_PACKAGES = ("keras", "skae")
+# Keras objects that would run arbitrary code: refused even where Keras's own
+# ``safe_mode`` would refuse them too, so that the error names skae's rule.
+CODE_CLASSES = ("Lambda", "__lambda__", "TorchModuleWrapper", "JaxLayer", "FlaxLayer")
+
+
+class _Encoder:
+    """Turn a value into JSON-ready data, moving arrays aside."""
+
+    def __init__(self):
+        self.arrays = {}
+
+    def __call__(self, value, where):
+        import keras
+
+        if value is None or isinstance(value, bool | str):
+            return value
+        if isinstance(value, int) and not isinstance(value, np.integer):
+            return value
+        if isinstance(value, float) and not isinstance(value, np.floating):
+            return value if math.isfinite(value) else {"__float__": repr(value)}
+        if isinstance(value, tuple):
+            return {
+                "__tuple__": [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
+            }
+        if isinstance(value, list):
+            return [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                raise TypeError(f"Cannot save {where}: its keys must be strings.")
+            return {
+                "__dict__": {k: self(v, f"{where}[{k!r}]") for k, v in value.items()}
+            }
+        if isinstance(value, np.ndarray):
+            return self.array(value, where)
+        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+            return {"__scalar__": [value.dtype.str, self(value.item(), where)]}
+        if isinstance(value, keras.optimizers.Optimizer):
+            config = keras.optimizers.serialize(value)
+            return {"__optimizer__": self(config, where)}
+        if isinstance(value, np.random.RandomState):
+            return {"__random_state__": self(value.get_state(legacy=False), where)}
+        raise TypeError(
+            f"Cannot save {where}: a {type(value).__name__} is not plain data. "
+            "The safe format holds numbers, strings, lists, tuples, dicts, NumPy "
+            "arrays, Keras optimizers and NumPy RandomState objects; use pickle "
+            "or joblib for anything else."
+        )
+
+    def array(self, value, where):
+        if value.dtype.kind == "O":
+            if not all(isinstance(v, str) for v in value.flat):
+                raise TypeError(f"Cannot save {where}: an object array of non-strings.")
+            return {"__strings__": [value.shape, value.ravel().tolist()]}
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"Cannot save {where}: arrays of dtype {value.dtype}.")
+        name = f"a{len(self.arrays)}"
+        self.arrays[name] = value
+        return {"__array__": name}
+
+
+class _Decoder:
+    """The inverse of :class:`_Encoder`; refuses any tag it does not know."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def __call__(self, value):
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            raise _corrupt("an untagged object in skae.json")
+        ((tag, body),) = value.items()
+        if tag == "__tuple__" and isinstance(body, list):
+            return tuple(self(v) for v in body)
+        if tag == "__dict__" and isinstance(body, dict):
+            return {k: self(v) for k, v in body.items()}
+        if tag == "__float__" and body in ("nan", "inf", "-inf"):
+            return float(body)
+        if tag == "__array__" and body in self.arrays:
+            return self.arrays[body]
+        if tag == "__strings__":
+            shape, values = body
+            if not all(isinstance(v, str) for v in values):
+                raise _corrupt("a string array holding non-strings")
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            return array.reshape(shape)
+        if tag == "__scalar__":
+            dtype, item = body
+            if np.dtype(dtype).kind not in "biuf":
+                raise _corrupt(f"a scalar of dtype {dtype!r}")
+            return np.dtype(dtype).type(item)
+        if tag == "__optimizer__":
+            import keras
+
+            config = self(body)
+            _check_keras_config(config, custom_objects=None)
+            return keras.optimizers.deserialize(config)
+        if tag == "__random_state__":
+            random_state = np.random.RandomState()
+            random_state.set_state(self(body))
+            return random_state
+        raise _corrupt(f"an unknown value tag {tag!r}")
+
+
+def _corrupt(what):
+    return ValueError(f"Not a valid skae model file: it holds {what}.")
+
+
+def save(estimator, path):
+    """Write ``estimator`` to ``path`` in the safe format; see the module doc.
+
+    The file is written next to ``path`` first and then moved over it, so an
+    interrupted or failed save (a full disk) never leaves a half-written file
+    in place of an existing one.
+    """
+    import skae
+
+    from ._base import BaseAutoencoder
+
+    if not isinstance(estimator, BaseAutoencoder):
+        raise TypeError(f"Expected a skae estimator; got {type(estimator).__name__}.")
+    state = estimator.__getstate__()
+    model = state.pop("_model_archive", None)
+    params = estimator.get_params(deep=False)
+    if params.get("callbacks"):
+        warnings.warn(
+            "callbacks are not saved: Keras callbacks are training-time objects, "
+            "not data. The loaded estimator has callbacks=None.",
+            UserWarning,
+            stacklevel=3,
+        )
+        params["callbacks"] = None
+    attributes = {k: v for k, v in state.items() if k not in params}
+    encode = _Encoder()
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "skae_version": skae.__version__,
+        "class": type(estimator).__name__,
+        "params": {k: encode(v, f"parameter {k!r}") for k, v in params.items()},
+        "attributes": {k: encode(v, f"attribute {k!r}") for k, v in attributes.items()},
+    }
+    arrays = io.BytesIO()
+    np.savez(arrays, **encode.arrays)
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, partial = tempfile.mkstemp(prefix=".skae-", suffix=".partial", dir=folder)
+    try:
+        with (
+            os.fdopen(handle, "wb") as file,
+            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
+            archive.writestr(METADATA, json.dumps(metadata, allow_nan=False, indent=1))
+            archive.writestr(ARRAYS, arrays.getvalue())
+            if model is not None:
+                archive.writestr(MODEL, model)
+        os.replace(partial, path)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    return path
+
+
+def load(path, *, custom_objects=None):
+    """Load an estimator written by :meth:`BaseAutoencoder.save`.
+
+    Loading runs no code from the file: see :mod:`skae._saving`. A malformed,
+    truncated or tampered file raises a ``ValueError`` saying what is wrong.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file written by ``save``.
+    custom_objects : dict, default=None
+        Classes the file may name besides skae's own: a subclass of
+        :class:`~skae.BaseAutoencoder` defined by the caller, and the custom
+        Keras layers its models use, by name, as for
+        ``keras.saving.load_model``. Naming a class here trusts it.
+
+    Returns
+    -------
+    estimator : BaseAutoencoder
+        Fitted if the saved estimator was; its ``transform``,
+        ``inverse_transform`` and ``score`` are bit-identical to the saved one's.
+    """
+    members = _read_members(path)
+    try:
+        metadata = json.loads(members[METADATA])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupt("a skae.json that is not JSON") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise _corrupt("a skae.json without the skae format marker")
+    _check_version(metadata)
+    cls = _estimator_class(metadata.get("class"), custom_objects)
+    try:
+        with np.load(io.BytesIO(members[ARRAYS]), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ValueError as exc:
+        raise _corrupt(f"arrays that need pickle to load ({exc})") from exc
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise _corrupt(f"a damaged arrays.npz ({exc})") from exc
+    decode = _Decoder(arrays)
+    sections = [metadata.get(key) for key in ("params", "attributes")]
+    if not all(isinstance(section, dict) for section in sections):
+        raise _corrupt("no mappings of parameters and attributes")
+    try:
+        params, attributes = (
+            {key: decode(value) for key, value in section.items()}
+            for section in sections
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        if str(exc).startswith("Not a valid skae model file"):
+            raise
+        raise _corrupt(f"a malformed value ({exc!r})") from exc
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
+        raise _corrupt(f"parameters {unknown} that {cls.__name__} does not take")
+
+    estimator = cls.__new__(cls)
+    state = {**attributes, **params}
+    if MODEL in members:
+        from ._persistence import model_from_bytes
+
+        _check_keras_archive(members[MODEL], custom_objects)
+        model = model_from_bytes(members[MODEL], custom_objects=custom_objects)
+        estimator.__setstate__(state)
+        estimator._set_model(model)
+    else:
+        estimator.__setstate__(state)
+    return estimator
+
+
+def _read_members(path):
+    """Return the members of the zip at ``path`` as bytes, after checking them."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start != b"PK\x03\x04":
+        kind = "a pickle" if start[:1] == b"\x80" else "something else"
+        raise ValueError(
+            f"Not a valid skae model file: {path!s} is not a zip archive (it looks "
+            f"like {kind}). skae.load reads the files est.save writes; unpickle "
+            "only files from sources you trust."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            unexpected = [name for name in names if name not in MEMBERS]
+            if unexpected:
+                raise _corrupt(
+                    f"unexpected members {unexpected}; only {list(MEMBERS)} are allowed"
+                )
+            if len(set(names)) != len(names):
+                raise _corrupt("duplicate members")
+            missing = [name for name in (METADATA, ARRAYS) if name not in names]
+            if missing:
+                raise _corrupt(f"no {missing}")
+            return {name: archive.read(name) for name in names}
+    except zipfile.BadZipFile as exc:
+        raise ValueError(
+            f"Not a valid skae model file: {path!s} is not a complete zip archive "
+            f"({exc}). It may be truncated or corrupted."
+        ) from exc
+    except (EOFError, zipfile.LargeZipFile) as exc:
+        raise ValueError(f"Not a valid skae model file: {path!s} is damaged.") from exc
+
+
+def _check_version(metadata):
+    import skae
+
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _corrupt("no format version")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"This file was written by skae {metadata.get('skae_version', '?')} in "
+            f"format version {version}; skae {skae.__version__} reads format "
+            f"versions up to {FORMAT_VERSION}. Upgrade skae to load it."
+        )
+    if version < 1:
+        raise _corrupt(f"an unknown format version {version}")
+
+
+def _estimator_class(name, custom_objects):
+    import skae
+
+    from ._base import BaseAutoencoder
+
+    known = {
+        cls.__name__: cls
+        for cls in (
+            skae.AutoencoderTransformer,
+            skae.ConvAutoencoderTransformer,
+            skae.SequenceAutoencoderTransformer,
+            skae.VariationalAutoencoderTransformer,
+        )
+    }
+    for key, value in (custom_objects or {}).items():
+        if isinstance(value, type) and issubclass(value, BaseAutoencoder):
+            known[key] = value
+    if name not in known:
+        raise ValueError(
+            f"The file names the estimator class {name!r}, which is not one of "
+            f"skae's ({', '.join(sorted(known))}). To load your own subclass, pass "
+            f"it in custom_objects={{{name!r}: YourClass}}."
+        )
+    return known[name]
+
+
+def _check_keras_archive(data, custom_objects):
+    """Check the ``.keras`` member's names and configuration before Keras reads it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                inside_assets = (
+                    name.startswith(KERAS_ASSETS)
+                    and ".." not in name.split("/")
+                    and "\\" not in name
+                )
+                if name not in KERAS_MEMBERS and not inside_assets:
+                    raise _corrupt(f"a Keras archive with the member {name!r}")
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, EOFError) as exc:
+        raise _corrupt(f"a damaged Keras model archive ({exc})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupt("a Keras model configuration that is not JSON") from exc
+    _check_keras_config(config, custom_objects)
+
+
+def _check_keras_config(config, custom_objects):
+    """Refuse configurations naming code-running layers or untrusted modules."""
+    allowed = set(custom_objects or ())
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        class_name = node.get("class_name")
+        if not isinstance(class_name, str):
+            continue
+        if class_name in CODE_CLASSES:
+            raise ValueError(
+                f"Refusing to load the model: it contains a {class_name} layer, "
+                "whose Python code would run on loading. skae files never hold "
+                "code; rebuild the model from code you trust instead."
+            )
+        module = node.get("module")
+        names = {class_name, node.get("registered_name")}
+        trusted = module is None or module.split(".")[0] in TRUSTED_PACKAGES
+        if not trusted and not names & allowed:
+            raise ValueError(
+                f"Refusing to load the model: its configuration names "
+                f"{module}.{class_name}, which is neither Keras's nor skae's. If "
+                f"you trust it, pass it in custom_objects={{{class_name!r}: ...}}."
+            )
