@@ -97,6 +97,88 @@ def test_diverging_fit_warns_and_leaves_finite_model():
     assert all(np.isfinite(w).all() for w in est.model_.get_weights())
 
 
+class PoisonAt(keras.callbacks.Callback):
+    """Record the weights after every epoch; make them NaN as epoch ``at`` begins."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+        self.after_epoch = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            self.model.set_weights(
+                [np.full_like(w, np.nan) for w in self.model.get_weights()]
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.after_epoch.append(self.model.get_weights())
+
+
+def test_nan_forced_mid_training_restores_the_last_finite_epoch():
+    X = np.random.default_rng(0).random((64, 6))
+    poison = PoisonAt(at=3)
+    est = AutoencoderTransformer(
+        2, epochs=10, early_stopping=False, callbacks=[poison], random_state=0
+    )
+    with pytest.warns(RuntimeWarning, match="epoch 4.*weights of epoch 3 were"):
+        est.fit(X)
+    assert est.n_iter_ == 4
+    for restored, recorded in zip(est.model_.get_weights(), poison.after_epoch[2]):
+        assert_array_equal(restored, recorded)
+    assert np.isfinite(est.transform(X)).all()
+
+
+def test_early_stopping_restores_the_best_weights_not_the_last():
+    X = np.random.default_rng(0).random((64, 6))
+    recorder = PoisonAt(at=None)
+    est = AutoencoderTransformer(
+        2, epochs=60, n_iter_no_change=3, callbacks=[recorder], random_state=0
+    )
+    est.fit(X)
+    best = int(np.argmin(est.history_["val_loss"]))
+    assert best < est.n_iter_ - 1  # it stopped after epochs that did not improve
+    for restored, recorded in zip(est.model_.get_weights(), recorder.after_epoch[best]):
+        assert_array_equal(restored, recorded)
+
+
+class InterruptAt(keras.callbacks.Callback):
+    def __init__(self, batch):
+        super().__init__()
+        self.batch = batch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_first_fit_leaves_the_estimator_unfitted():
+    X = np.random.default_rng(0).random((64, 6))
+    est = AutoencoderTransformer(2, batch_size=8, callbacks=[InterruptAt(3)])
+    before = dict(vars(est))
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X)
+    assert vars(est) == before
+    assert not hasattr(est, "model_")
+
+
+def test_interrupted_refit_keeps_the_previous_model():
+    X = np.random.default_rng(0).random((64, 6))
+    est = AutoencoderTransformer(2, epochs=3, random_state=0).fit(X)
+    Z = est.transform(X)
+    history = est.history_
+    est.set_params(
+        callbacks=[InterruptAt(2)],
+        batch_size=8,
+        random_state=1,
+        hidden_layer_sizes=(4,),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X * 0.5)
+    assert_array_equal(est.transform(X), Z)
+    assert est.history_ == history
+
+
 def batches(dataset):
     return [x.numpy() for x, _ in dataset]
 
