@@ -9,6 +9,7 @@ Keras is imported on first use, inside the methods that need it, so that
 ``import skae`` stays as cheap as importing scikit-learn.
 """
 
+import contextlib
 import math
 from numbers import Integral, Real
 
@@ -24,13 +25,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._inference import ACTIVATIONS
+from ._streaming import StreamedRows, dense_rows, is_streamed
 
 ACTIVATION_NAMES = frozenset(ACTIVATIONS)
 LOSSES = ("mse", "binary_crossentropy")
 FLOAT_DTYPES = (np.float64, np.float32)
-# Rows per chunk when computing reconstruction errors, so scoring a large array
-# never holds more than a chunk's reconstruction at once.
-SCORE_CHUNK_ROWS = 4096
+# Bytes of float64 rows per chunk when computing reconstruction errors, so that
+# scoring a large array never holds more than a chunk's reconstruction at once.
+SCORE_CHUNK_BYTES = 4 * 2**20
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -75,6 +77,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "noise": [Interval(Real, 0, None, closed="left")],
         "noise_type": [StrOptions({"gaussian", "mask"})],
         "callbacks": [list, None],
+        "distribute": [None, HasMethods(["scope", "experimental_distribute_dataset"])],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -99,6 +102,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     noise = 0.0
     noise_type = "gaussian"
     callbacks = None
+    distribute = None
     warm_start = False
     random_state = None
     verbose = 0
@@ -142,9 +146,45 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         snapshot = self._snapshot()
         try:
-            self._fit(X)
+            # Built and trained in float32 whatever Keras's global floatx and
+            # dtype policy, so that they cannot change what a fit computes.
+            with _float32_keras():
+                self._fit(X)
         except BaseException:
             # Whatever went wrong, the estimator is left exactly as it was.
+            self._restore(snapshot)
+            raise
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train on the rows of ``X`` for one epoch, continuing from the last call.
+
+        The first call builds the model from ``X`` as :meth:`fit` does. Every
+        call then makes one pass over the rows of ``X`` in a new random order,
+        without a validation split or early stopping, and keeps the optimizer's
+        state (Adam's moment estimates) from one call to the next, so that a
+        loop over chunks of data too large for memory trains as :meth:`fit`
+        does. After :meth:`fit`, unpickling or loading, the first call starts
+        a fresh optimizer on the fitted weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data; ``numpy.memmap`` and sparse chunks are
+            read a batch at a time.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        snapshot = self._snapshot()
+        try:
+            with _float32_keras():
+                self._partial_fit(X)
+        except BaseException:
             self._restore(snapshot)
             raise
         return self
@@ -166,7 +206,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not hasattr(self, "feature_names_in_"):
             rows = _plain_rows(X, self.n_features_in_)
         if rows is None:
-            rows = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+            rows = validate_rows(self, X, reset=False, accept_sparse="csr")
         return self._encode(rows, dtype=rows.dtype)
 
     def inverse_transform(self, X):
@@ -186,7 +226,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         width = self._decoder_plan.n_inputs
         Z = _plain_rows(X, width)
         if Z is None:
-            Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
+            with _too_large_for_float64():
+                Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
         if Z.shape[1] != width:
             raise ValueError(
                 f"X has {Z.shape[1]} columns, but {type(self).__name__}."
@@ -209,7 +250,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = validate_rows(self, X, reset=False, accept_sparse="csr")
         return -self._row_squared_errors(X) / X.shape[1]
 
     def score(self, X, y=None):
@@ -237,59 +278,49 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Sparse rows are densified a batch at a time, never whole.
+        tags.input_tags.sparse = True
         return tags
 
     # -- fitting -------------------------------------------------------------------
 
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "model_")
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=not warm)
-        self._check_params()
-        if warm:
-            self._check_same_architecture()
-            loss, output_activation = self.loss_, self.output_activation_
-        else:
-            loss, output_activation = self._resolve_loss_and_output(X)
-        self._check_loss_fits_data(X, loss, output_activation)
+        streamed = is_streamed(X)
+        X = self._validate_training_rows(X, reset=not warm)
+        loss, output_activation = self._loss_and_output(X, warm)
         callbacks = self._check_callbacks()
         init_seed, split_seed, shuffle_seed = np.random.SeedSequence(
             check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         ).generate_state(3)
-        X_train, X_val = self._split(X, int(split_seed))
-        optimizer = self._make_optimizer()
+        X_train, X_val = self._split(X, int(split_seed), streamed)
 
-        from . import _model, _training
+        from . import _training
 
-        if warm:
-            model = self.model_
-        else:
-            n_features = X.shape[1]
-            encoder = self.build_encoder(n_features, seed=int(init_seed))
-            decoder = self.build_decoder(
-                n_features, output_activation, seed=int(init_seed)
+        with self._distribution_scope():
+            optimizer = self._make_optimizer()
+            if warm:
+                model = self._model_in_scope()
+            else:
+                model = self._build_model(X_train, output_activation, int(init_seed))
+            history = _training.train(
+                model,
+                X_train,
+                X_val,
+                optimizer=optimizer,
+                loss=loss,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                shuffle=self.shuffle,
+                seed=int(shuffle_seed),
+                early_stopping=self.early_stopping,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                noise_type=self.noise_type,
+                noise=self.noise,
             )
-            self._initialize_weights(encoder, decoder, X_train, int(init_seed))
-            model = _model.join_autoencoder(
-                encoder, decoder, self._build_bottleneck(n_features, int(init_seed))
-            )
-        history = _training.train(
-            model,
-            X_train,
-            X_val,
-            optimizer=optimizer,
-            loss=loss,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=int(shuffle_seed),
-            early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            callbacks=callbacks,
-            verbose=self.verbose,
-            noise_type=self.noise_type,
-            noise=self.noise,
-        )
         self._set_model(model)
         self._architecture = self._current_architecture()
         self.loss_ = loss
@@ -297,6 +328,140 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.history_ = history
         self.n_iter_ = len(history["loss"])
         self.explained_variance_ratio_ = self._explained_variance_ratio(X)
+        # The next partial_fit starts its own optimizer and shuffling sequence.
+        self._partial = None
+
+    def _partial_fit(self, X):
+        first = not hasattr(self, "model_")
+        streamed = is_streamed(X)
+        X = self._validate_training_rows(X, reset=first)
+        loss, output_activation = self._loss_and_output(X, not first)
+        callbacks = self._check_callbacks()
+        rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
+        partial = getattr(self, "_partial", None)
+        if partial is None:
+            # The seeds of the whole sequence of calls: the weights' on the
+            # first, and the shuffling's, which each call combines with its
+            # number in the sequence.
+            init_seed, shuffle_seed = np.random.SeedSequence(
+                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            ).generate_state(2)
+            partial = {"init_seed": int(init_seed), "shuffle_seed": int(shuffle_seed)}
+            partial.update(calls=0, optimizer=None)
+        seed = int(
+            np.random.SeedSequence(
+                [partial["shuffle_seed"], partial["calls"]]
+            ).generate_state(1)[0]
+        )
+
+        from . import _training
+
+        with self._distribution_scope():
+            if first:
+                model = self._build_model(rows, output_activation, partial["init_seed"])
+            else:
+                model = self._model_in_scope()
+            optimizer = partial["optimizer"]
+            if optimizer is None or getattr(model, "optimizer", None) is not optimizer:
+                optimizer = self._make_optimizer()
+            else:
+                optimizer = None  # compiled by an earlier call: keep its state
+            history = _training.train(
+                model,
+                rows,
+                None,
+                optimizer=optimizer,
+                loss=loss,
+                epochs=1,
+                batch_size=self.batch_size,
+                shuffle=self.shuffle,
+                seed=seed,
+                early_stopping=False,
+                n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                noise_type=self.noise_type,
+                noise=self.noise,
+                run_eagerly=False,
+            )
+        self._set_model(model)
+        self._architecture = self._current_architecture()
+        self.loss_ = loss
+        self.output_activation_ = output_activation
+        previous = getattr(self, "history_", None) if not first else None
+        self.history_ = {
+            key: [*(previous or {}).get(key, []), *values]
+            for key, values in history.items()
+        }
+        self.n_iter_ = len(self.history_["loss"])
+        self.explained_variance_ratio_ = self._explained_variance_ratio(X)
+        partial = dict(partial, calls=partial["calls"] + 1, optimizer=model.optimizer)
+        self._partial = partial
+
+    def _validate_training_rows(self, X, *, reset):
+        X = validate_rows(self, X, reset=reset, accept_sparse="csr")
+        _check_float32_range(X)
+        self._check_params()
+        return X
+
+    def _loss_and_output(self, X, continuing):
+        if continuing:
+            self._check_same_architecture()
+            loss, output_activation = self.loss_, self.output_activation_
+        else:
+            loss, output_activation = self._resolve_loss_and_output(X)
+        self._check_loss_fits_data(X, loss, output_activation)
+        return loss, output_activation
+
+    def _build_model(self, X_train, output_activation, seed):
+        """Build the encoder and decoder, initialise them and join them."""
+        from ._model import join_autoencoder
+
+        n_features = X_train.shape[1]
+        encoder = self.build_encoder(n_features, seed=seed)
+        decoder = self.build_decoder(n_features, output_activation, seed=seed)
+        if isinstance(X_train, StreamedRows):
+            X_train = X_train.sample(seed)
+        self._initialize_weights(encoder, decoder, X_train, seed)
+        return join_autoencoder(
+            encoder, decoder, self._build_bottleneck(n_features, seed)
+        )
+
+    def _distribution_scope(self):
+        """Return the ``distribute`` strategy's scope, or a no-op context."""
+        if self.distribute is None:
+            return contextlib.nullcontext()
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "distribute takes a tf.distribute.Strategy, which needs the "
+                f"TensorFlow backend; Keras runs on {keras.backend.backend()!r}. "
+                "With JAX, set keras.distribution.set_distribution("
+                "keras.distribution.DataParallel()) before fit instead."
+            )
+        import tensorflow as tf
+
+        if not isinstance(self.distribute, tf.distribute.Strategy):
+            raise TypeError(
+                "distribute must be a tf.distribute.Strategy such as "
+                "tf.distribute.MirroredStrategy(); got "
+                f"{type(self.distribute).__name__}."
+            )
+        return self.distribute.scope()
+
+    def _model_in_scope(self):
+        """The fitted model, rebuilt under ``distribute``'s scope when there is one.
+
+        A strategy mirrors the variables created under its scope; the fitted
+        model's were created outside it, so a copy is made inside.
+        """
+        if self.distribute is None:
+            return self.model_
+        from ._persistence import model_from_bytes, model_to_bytes
+
+        return model_from_bytes(model_to_bytes(self.model_))
 
     def _check_params(self):
         """Validate what ``_parameter_constraints`` cannot express."""
@@ -360,11 +525,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 )
         return list(self.callbacks)
 
-    def _split(self, X, seed):
-        """Return float32 ``(X_train, X_val)``; ``X_val`` is None without a split."""
+    def _split(self, X, seed, streamed=False):
+        """Return float32 ``(X_train, X_val)``; ``X_val`` is None without a split.
+
+        Streamed data (a memmap or a sparse matrix) is not copied: the two parts
+        are :class:`StreamedRows` that read their rows a batch at a time.
+        """
         n_samples = X.shape[0]
         n_val = math.ceil(self.validation_fraction * n_samples)
         if n_val == 0:
+            if streamed:
+                return StreamedRows(X), None
             return X.astype(np.float32, copy=False), None
         if n_val >= n_samples:
             plural = "s" if n_samples != 1 else ""
@@ -375,6 +546,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         order = np.random.default_rng(seed).permutation(n_samples)
         val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+        if streamed:
+            return StreamedRows(X, train_rows), StreamedRows(X, val_rows)
         return (
             X[train_rows].astype(np.float32, copy=False),
             X[val_rows].astype(np.float32, copy=False),
@@ -417,30 +590,52 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _snapshot(self):
         state = dict(self.__dict__)
         weights = self.model_.get_weights() if hasattr(self, "model_") else None
-        return state, weights
+        optimizer = (getattr(self, "_partial", None) or {}).get("optimizer")
+        moments = [v.numpy() for v in optimizer.variables] if optimizer else None
+        return state, weights, moments
 
     def _restore(self, snapshot):
-        state, weights = snapshot
+        state, weights, moments = snapshot
         self.__dict__.clear()
         self.__dict__.update(state)
         if weights is not None:
             self.model_.set_weights(weights)
+        if moments is not None:
+            variables = self._partial["optimizer"].variables
+            for variable, value in zip(variables, moments, strict=True):
+                variable.assign(value)
+
+    def _score_chunks(self, X):
+        """Yield slices of the rows of ``X`` small enough to score at once.
+
+        A chunk's rows, as float64, take at most ``SCORE_CHUNK_BYTES`` in the
+        widest of the input, the encoder's and the decoder's layers.
+        """
+        width = max(
+            int(np.prod(X.shape[1:])),
+            self._encoder_plan.width,
+            self._decoder_plan.width,
+        )
+        step = max(1, SCORE_CHUNK_BYTES // (8 * width))
+        for start in range(0, X.shape[0], step):
+            yield slice(start, start + step)
 
     def _row_squared_errors(self, X):
         """Sum of squared reconstruction errors of each row, in float64."""
         errors = np.empty(X.shape[0], dtype=np.float64)
-        for start in range(0, X.shape[0], SCORE_CHUNK_ROWS):
-            x = np.asarray(X[start : start + SCORE_CHUNK_ROWS], dtype=np.float64)
+        for rows in self._score_chunks(X):
+            x = dense_rows(X[rows], np.float64)
             x_hat = self._decoder_plan(self._encode(x), dtype=np.float64)
-            errors[start : start + SCORE_CHUNK_ROWS] = np.sum((x - x_hat) ** 2, axis=1)
+            x_hat -= x
+            errors[rows] = np.einsum("ij,ij->i", x_hat, x_hat)
         return errors
 
     def _explained_variance_ratio(self, X):
-        mean = X.mean(axis=0, dtype=np.float64)
+        mean = np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
         total = 0.0
-        for start in range(0, X.shape[0], SCORE_CHUNK_ROWS):
-            chunk = np.asarray(X[start : start + SCORE_CHUNK_ROWS], dtype=np.float64)
-            total += float(np.sum((chunk - mean) ** 2))
+        for rows in self._score_chunks(X):
+            chunk = dense_rows(X[rows], np.float64) - mean  # never X itself
+            total += float(np.einsum("ij,ij->", chunk, chunk))
         residual = float(np.sum(self._row_squared_errors(X)))
         if total == 0.0:
             # Constant data has no variance to explain.
@@ -474,6 +669,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def __getstate__(self):
         state = dict(super().__getstate__())
+        # Runtime objects: a strategy belongs to its process, and partial_fit's
+        # optimizer to the Keras model it compiled (not pickled as such).
+        state["distribute"] = None
+        state.pop("_partial", None)
         if "model_" in state:
             from ._persistence import model_to_bytes
 
@@ -521,11 +720,82 @@ def _plain_rows(X, n_columns):
         and X.dtype in FLOAT_DTYPES
         and X.shape[0] > 0
         and X.shape[1] == n_columns
-        and np.isfinite(X.sum())
+        and _has_finite_sum(X)
     ):
         return X
     return None
 
 
+def _has_finite_sum(X):
+    # A sum that overflows, or an inf - inf, only sends X on to the full
+    # validation; NumPy must not warn about it (nor raise under -W error).
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()))
+
+
+def validate_rows(estimator, X, *, reset, **kwargs):
+    """``validate_data`` into float64 or float32, with skae's extra error."""
+    with _too_large_for_float64():
+        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset, **kwargs)
+
+
+@contextlib.contextmanager
+def _too_large_for_float64():
+    """Report numbers too large for float64 as a ValueError.
+
+    NumPy raises OverflowError when it converts a Python int beyond float64's
+    range (``10**400`` in a list or an object array); scikit-learn's validation
+    lets it through.
+    """
+    try:
+        yield
+    except OverflowError as exc:
+        raise ValueError(
+            f"X holds a number too large to convert to float64 ({exc}). "
+            "Scale X first, for example with StandardScaler."
+        ) from exc
+
+
+def _check_float32_range(X):
+    """Raise unless every value of ``X`` survives the cast to float32.
+
+    Training runs in float32, so a float64 value beyond float32's range would
+    silently become inf and the model would be trained on it.
+    """
+    if X.dtype == np.float32 or not X.size:
+        return
+    limit = float(np.finfo(np.float32).max)
+    largest = max(-float(X.min()), float(X.max()))
+    if largest > limit:
+        raise ValueError(
+            f"X holds values up to {largest:.3g} in magnitude, beyond the float32 "
+            f"range (+-{limit:.3g}) in which the Keras model is trained. Scale X "
+            "first, for example with StandardScaler."
+        )
+
+
+@contextlib.contextmanager
+def _float32_keras():
+    """Make Keras build float32 layers, whatever its global floatx and policy.
+
+    Global state is changed only when it differs, and restored afterwards. Keras
+    keeps the dtype policy per thread but floatx for the whole process, so a
+    fit under a non-default floatx briefly changes it for other threads too.
+    """
+    import keras
+
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    if floatx == "float32" and policy.name == "float32":
+        yield
+        return
+    keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
 def _inside_unit_interval(X):
-    return bool(X.size) and X.min() >= 0 and X.max() <= 1
+    return X.shape[0] * X.shape[1] > 0 and X.min() >= 0 and X.max() <= 1

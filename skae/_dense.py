@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder
@@ -141,6 +142,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         noise=0.0,
         noise_type="gaussian",
         callbacks=None,
+        distribute=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -167,6 +169,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.noise = noise
         self.noise_type = noise_type
         self.callbacks = callbacks
+        self.distribute = distribute
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -202,15 +205,30 @@ class AutoencoderTransformer(BaseAutoencoder):
 
         n_samples, n_features = X_train.shape
         # Extra code units beyond PCA's rank start unused; one row has no
-        # principal direction at all, only its mean.
-        n_pca = min(self.n_components, n_features, n_samples - 1)
+        # principal direction at all, only its mean. A sparse sample (of data
+        # too large to densify) goes to ARPACK, which needs fewer components
+        # than either dimension.
+        sparse = sp.issparse(X_train)
+        n_pca = min(self.n_components, n_features - sparse, n_samples - 1)
         components = np.zeros((n_features, self.n_components), dtype=np.float32)
         if n_pca > 0:
-            pca = PCA(n_pca, random_state=seed).fit(X_train)
+            # PCA's directions do not depend on the data's scale, but float32
+            # squares overflow above about 1e19 (and vanish below 1e-19): PCA
+            # sees the rows divided by a power of two, which is exact.
+            scale = _power_of_two_scale(X_train)
+            # Constant data makes PCA's explained variance ratio 0 / 0.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pca = PCA(
+                    n_pca,
+                    copy=False,
+                    svd_solver="arpack" if sparse else "auto",
+                    random_state=seed,
+                ).fit(X_train / scale)
             components[:, :n_pca] = pca.components_.T
-            mean = pca.mean_.astype(np.float32)
+            mean = (pca.mean_ * scale).astype(np.float32)
         else:
-            mean = X_train.mean(axis=0, dtype=np.float64).astype(np.float32)
+            mean = np.asarray(X_train.mean(axis=0, dtype=np.float64)).ravel()
+            mean = mean.astype(np.float32)
         encoder.get_layer("code").shortcut.set_weights([components, -mean @ components])
         decoder.get_layer("output").shortcut.set_weights([components.T, mean])
 
@@ -264,3 +282,11 @@ class AutoencoderTransformer(BaseAutoencoder):
             output_activation=output_activation,
             seed=seed,
         )
+
+
+def _power_of_two_scale(X):
+    """The power of two that brings the largest magnitude in ``X`` into [1, 2)."""
+    largest = max(-float(X.min()), float(X.max()))
+    if largest < np.finfo(np.float32).tiny:
+        return np.float32(1.0)
+    return np.float32(2.0 ** (np.frexp(largest)[1] - 1))

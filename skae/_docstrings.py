@@ -50,6 +50,13 @@ SHARED_PARAMETERS = """\
         Kind of corruption applied when ``noise > 0``.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks run during training.
+    distribute : tf.distribute.Strategy, default=None
+        Build and train the model under this TensorFlow distribution strategy
+        (``MirroredStrategy`` for several devices of one machine,
+        ``MultiWorkerMirroredStrategy`` for several machines); ``batch_size``
+        is then the global batch, split between the replicas. TensorFlow
+        backend only. A strategy belongs to the process that made it: pickled
+        and saved estimators have ``distribute=None``.
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit`` instead of
         building a new one. The architecture must not change in between.

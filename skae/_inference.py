@@ -25,6 +25,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from ._streaming import dense_rows
+
 # Rows per chunk are chosen so that one chunk's widest activation, or the widest
 # scratch buffer a step allocates, takes about this many bytes; it bounds the
 # working set of ``transform`` on arbitrarily many rows.
@@ -725,6 +727,11 @@ class ForwardPlan:
         self._cast = {}
 
     @property
+    def width(self):
+        """Values per row of the widest array a forward pass holds."""
+        return self._width
+
+    @property
     def uses_numpy(self):
         """Whether this plan runs without calling Keras."""
         return self._steps is not None
@@ -756,7 +763,7 @@ class ForwardPlan:
         itemsize = np.dtype(dtype).itemsize
         chunk = max(1, CHUNK_BYTES // (itemsize * self._width))
         for start in range(0, n, chunk):
-            x = np.asarray(X[start : start + chunk], dtype=dtype)
+            x = dense_rows(X[start : start + chunk], dtype)
             if self._steps is not None:
                 out[start : start + chunk] = self._run_numpy(x, dtype)
             else:

@@ -38,6 +38,8 @@ METADATA = "skae.json"
 ARRAYS = "arrays.npz"
 MODEL = "model.keras"
 MEMBERS = (METADATA, ARRAYS, MODEL)
+# Parameters holding live objects rather than settings; saved as None.
+RUNTIME_PARAMS = ("callbacks", "distribute")
 
 # What a ``.keras`` archive may hold (see ``keras.src.saving.saving_lib``).
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
@@ -171,14 +173,16 @@ def save(estimator, path):
     state = estimator.__getstate__()
     model = state.pop("_model_archive", None)
     params = estimator.get_params(deep=False)
-    if params.get("callbacks"):
-        warnings.warn(
-            "callbacks are not saved: Keras callbacks are training-time objects, "
-            "not data. The loaded estimator has callbacks=None.",
-            UserWarning,
-            stacklevel=3,
-        )
-        params["callbacks"] = None
+    for name in RUNTIME_PARAMS:
+        if params.get(name):
+            warnings.warn(
+                f"{name} is not saved: it holds training-time objects (Keras "
+                "callbacks, a tf.distribute strategy), not data. The loaded "
+                f"estimator has {name}=None.",
+                UserWarning,
+                stacklevel=3,
+            )
+            params[name] = None
     attributes = {k: v for k, v in state.items() if k not in params}
     encode = _Encoder()
     metadata = {

@@ -90,6 +90,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         noise=0.0,
         noise_type="gaussian",
         callbacks=None,
+        distribute=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -112,6 +113,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         self.noise = noise
         self.noise_type = noise_type
         self.callbacks = callbacks
+        self.distribute = distribute
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose

@@ -17,6 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ._streaming import StreamedRows
+
 # Compiling a training step into a graph costs one to several seconds, which a
 # fit of a few dozen steps never wins back (each step then saves milliseconds).
 # Such fits, common in searches over small data and in tests, run eagerly.
@@ -34,7 +36,7 @@ def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise
     The noise of batch ``b`` is drawn statelessly from ``(seed, e, b)`` too.
     """
     n_samples = X.shape[0]
-    data = tf.constant(X, dtype=tf.float32)
+    read = _row_reader(X)
     shuffle_seed, noise_seed = (
         tf.constant(int(s), dtype=tf.int64)
         for s in np.random.SeedSequence(seed).generate_state(2)
@@ -61,7 +63,7 @@ def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise
         return batch * tf.cast(keep, batch.dtype)
 
     def gather(step, rows):
-        batch = tf.gather(data, rows)
+        batch = read(rows)
         if noise_type is None or noise == 0:
             return batch, batch
         return corrupt(step, batch), batch
@@ -75,17 +77,46 @@ def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise
 
 
 def make_validation_dataset(X, *, batch_size):
-    """Return a cached ``tf.data.Dataset`` of ``(x, x)`` batches of ``X``.
+    """Return a ``tf.data.Dataset`` of ``(x, x)`` batches of ``X``.
 
     A dataset, rather than arrays, lets Keras reuse one pipeline across epochs
-    instead of rebuilding it after every epoch.
+    instead of rebuilding it after every epoch. In-memory rows are cached;
+    streamed rows are read again each epoch.
     """
+    if isinstance(X, StreamedRows):
+        read = _row_reader(X)
+        return (
+            tf.data.Dataset.range(X.shape[0])
+            .batch(batch_size)
+            .map(lambda rows: (read(rows),) * 2)
+            .prefetch(tf.data.AUTOTUNE)
+        )
     return (
         tf.data.Dataset.from_tensor_slices(tf.constant(X, dtype=tf.float32))
         .batch(batch_size)
         .map(lambda batch: (batch, batch))
         .cache()
     )
+
+
+def _row_reader(X):
+    """Return a function from a tensor of row numbers to those rows, float32.
+
+    In-memory rows become one float32 tensor that batches are gathered from.
+    :class:`StreamedRows` stay where they are; each batch is read and converted
+    by NumPy when the pipeline asks for it.
+    """
+    if isinstance(X, StreamedRows):
+        row_shape = X.shape[1:]
+
+        def read(rows):
+            batch = tf.numpy_function(X.take, [rows], tf.float32, stateful=False)
+            batch.set_shape([None, *row_shape])
+            return batch
+
+        return read
+    data = tf.constant(X, dtype=tf.float32)
+    return lambda rows: tf.gather(data, rows)
 
 
 def steps_per_epoch(n_samples, batch_size):
@@ -182,17 +213,21 @@ def train(
     verbose,
     noise_type=None,
     noise=0.0,
+    run_eagerly=None,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``.
 
-    Returns the per-epoch history as a dict of lists of floats.
+    With ``optimizer=None`` the model is not compiled again: training goes on
+    with the optimizer (and its state) of the last compilation, as
+    ``partial_fit`` needs. ``run_eagerly=None`` runs short fits eagerly (see
+    ``EAGER_MAX_STEPS``). Returns the per-epoch history as a dict of lists of
+    floats.
     """
     n_steps = steps_per_epoch(X_train.shape[0], batch_size)
-    model.compile(
-        optimizer=optimizer,
-        loss=loss,
-        run_eagerly=epochs * n_steps <= EAGER_MAX_STEPS,
-    )
+    if run_eagerly is None:
+        run_eagerly = epochs * n_steps <= EAGER_MAX_STEPS
+    if optimizer is not None:
+        model.compile(optimizer=optimizer, loss=loss, run_eagerly=run_eagerly)
     monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
     dataset = make_dataset(
         X_train,

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import ACTIVATION_NAMES, FLOAT_DTYPES, BaseAutoencoder
+from ._base import ACTIVATION_NAMES, BaseAutoencoder, validate_rows
 from ._docstrings import fill_shared_docs
 from ._validation import positive_int_tuple
 
@@ -105,6 +105,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         noise=0.0,
         noise_type="gaussian",
         callbacks=None,
+        distribute=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -127,6 +128,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         self.noise = noise
         self.noise_type = noise_type
         self.callbacks = callbacks
+        self.distribute = distribute
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -169,7 +171,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         elbo : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = validate_rows(self, X, reset=False)
         from ._variational_layers import bounded_log_var
 
         stats = self._encoder_plan(X)

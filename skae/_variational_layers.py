@@ -52,7 +52,11 @@ class GaussianSampling(keras.layers.Layer):
         self.add_loss(self.kl_scale * ops.mean(kl))
         if not training:
             return mean
-        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        # Drawn in the layer's compute dtype, not Keras's global floatx, so the
+        # layer also runs under float64 or mixed-precision policies.
+        noise = keras.random.normal(
+            ops.shape(mean), dtype=self.compute_dtype, seed=self.seed_generator
+        )
         return mean + ops.exp(0.5 * log_var) * noise
 
     def compute_output_shape(self, input_shape):

@@ -149,7 +149,7 @@ def test_optimizer_instance_and_random_state_round_trip(tmp_path):
 
 def test_callbacks_are_not_saved_and_a_warning_says_so(tmp_path):
     est = AutoencoderTransformer(3, callbacks=[keras.callbacks.TerminateOnNaN()])
-    with pytest.warns(UserWarning, match="callbacks are not saved"):
+    with pytest.warns(UserWarning, match="callbacks is not saved"):
         path = est.save(tmp_path / "est.skae")
     assert skae.load(path).callbacks is None
     assert est.callbacks is not None
