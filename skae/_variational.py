@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import ACTIVATION_NAMES, BaseAutoencoder, validate_rows
 from ._docstrings import fill_shared_docs
+from ._streaming import dense_rows
 from ._validation import positive_int_tuple
 
 
@@ -171,14 +172,19 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         elbo : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = validate_rows(self, X, reset=False)
+        X = validate_rows(self, X, reset=False, accept_sparse="csr")
+        elbo = np.empty(X.shape[0], dtype=np.float64)
+        for rows in self._score_chunks(X):
+            elbo[rows] = self._elbo(dense_rows(X[rows], np.float64))
+        return elbo
+
+    def _elbo(self, X):
         from ._variational_layers import bounded_log_var
 
         stats = self._encoder_plan(X)
         mean = stats[:, : self.n_components]
         log_var = bounded_log_var(stats[:, self.n_components :], tanh=np.tanh)
         kl = -0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=1)
-        X = np.asarray(X, dtype=np.float64)
         if self.loss_ == "binary_crossentropy":
             # Clipped as Keras clips its cross-entropy, so 0 and 1 stay finite.
             p = np.clip(self._decoder_plan(mean), 1e-7, 1 - 1e-7)
