@@ -159,3 +159,43 @@ def test_speed_benchmark_fits_compare_like_with_like(speed_results):
         assert row["keras_s"] > 0 and row["skae_s"] > 0
         # Same network, loss and data for one epoch: the losses agree closely.
         assert abs(row["loss_rel_diff"]) < 0.1
+
+
+def test_profile_script_attributes_kernel_time_to_every_category(tmp_path):
+    profile = load_script("profile_fit")
+    rows = profile.main(["--quick", "--models", "tutorial", "--output", str(tmp_path)])
+    assert [row["way"] for row in rows] == ["Keras model.fit", "skae fit"]
+    for row in rows:
+        assert row["matrix products"] > 0 and row["loss, element-wise"] > 0
+        assert row["optimizer"] > 0 and row["wall_s"] > 0
+    assert "| tutorial | skae fit |" in (tmp_path / "profile.md").read_text()
+
+
+def test_scaling_benchmark_fits_a_memmap_in_a_child_and_compares_with_svd(tmp_path):
+    scaling = load_script("bench_scaling")
+    results = scaling.main(
+        [
+            "--quick",
+            "--memmap-rows",
+            "3000",
+            "--epochs",
+            "1",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--output",
+            str(tmp_path / "out"),
+        ]
+    )
+    memmap, sparse = results["memmap"], results["sparse"]
+    assert memmap["rows"] == 3000
+    assert [fit["mode"] for fit in memmap["fits"]] == ["memmap", "in memory"]
+    # With a 1 GiB cap, or none, both small fits succeed.
+    for fit in memmap["fits"]:
+        assert fit["returncode"] == 0, fit
+        assert 0 < fit["test_mse"] < 1
+    assert [fit["model"] for fit in sparse["fits"]] == [
+        "TruncatedSVD",
+        "AutoencoderTransformer",
+    ]
+    assert sparse["nnz"] > 0
+    assert "TF-IDF of" in (tmp_path / "out" / "results.md").read_text()

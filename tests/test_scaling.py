@@ -1,5 +1,6 @@
 """Beyond memory and one device: partial_fit, memmaps, sparse input, tf.distribute."""
 
+import importlib.util
 import subprocess
 import sys
 import textwrap
@@ -309,3 +310,44 @@ def test_mirrored_strategy_over_two_cpus_trains_like_one_device(tmp_path):
 def test_distribute_must_be_a_strategy():
     with pytest.raises(ValueError, match="distribute"):
         AutoencoderTransformer(distribute="mirrored").fit(make_data())
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None, reason="needs the JAX backend"
+)
+def test_jax_data_parallel_over_two_cpus_trains_like_one_device(tmp_path):
+    """Keras's own distribution API, where the JAX backend is used."""
+    script = textwrap.dedent(
+        """
+        import os
+        os.environ["KERAS_BACKEND"] = "jax"
+        os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+        import jax
+        import keras
+        import numpy as np
+        from skae import AutoencoderTransformer
+
+        assert len(jax.devices()) == 2
+        X = np.random.default_rng(0).random((512, 12))
+        params = dict(n_components=3, epochs=5, batch_size=64, random_state=0)
+        single = AutoencoderTransformer(**params).fit(X)
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=jax.devices())
+        )
+        parallel = AutoencoderTransformer(**params).fit(X)
+        sharding = parallel.model_.weights[0].value.sharding
+        assert len(sharding.device_set) == 2, sharding
+        np.save("single.npy", single.transform(X))
+        np.save("parallel.npy", parallel.transform(X))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    single = np.load(tmp_path / "single.npy")
+    assert_allclose(np.load(tmp_path / "parallel.npy"), single, rtol=1e-3, atol=1e-4)
