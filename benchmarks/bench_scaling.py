@@ -147,9 +147,15 @@ class MemoryCap:
             if self.path is not None:
                 (self.path / "cgroup.procs").write_text(str(os.getpid()))
 
-        result = subprocess.run(
-            command, preexec_fn=enter, capture_output=True, text=True
-        )
+        try:
+            result = subprocess.run(
+                command, preexec_fn=enter, capture_output=True, text=True
+            )
+        except subprocess.SubprocessError:
+            # The cgroup was made but takes no process (a cgroup v2 parent
+            # with processes of its own, say): run uncapped and say so.
+            self.close()
+            result = subprocess.run(command, capture_output=True, text=True)
         peak = None
         if self.path is not None and (self.path / self.peak_file).exists():
             peak = int((self.path / self.peak_file).read_text()) / 2**20
@@ -157,9 +163,14 @@ class MemoryCap:
                 (self.path / self.peak_file).write_text("0")
         return result.returncode, result.stdout, result.stderr, peak
 
+    @property
+    def capped(self):
+        return self.path is not None
+
     def close(self):
         if self.path is not None:
             self.path.rmdir()
+            self.path = None
 
 
 def measure_memmap(args):
@@ -194,6 +205,7 @@ def measure_memmap(args):
                 row["error"] = err.strip().splitlines()[-1:] if err.strip() else []
             rows.append(row)
     finally:
+        capped = cap.capped
         cap.close()
     pca = PCA(32, random_state=0).fit(X_train)
     pca_mse = float(
@@ -203,7 +215,7 @@ def measure_memmap(args):
         "rows": n_rows,
         "features": X_train.shape[1],
         "file_mib": path.stat().st_size / 2**20,
-        "limit_mib": args.memory_limit if cap.path is not None else None,
+        "limit_mib": args.memory_limit if capped else None,
         "epochs": epochs,
         "pca_test_mse": pca_mse,
         "fits": rows,
