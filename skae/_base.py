@@ -335,7 +335,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         first = not hasattr(self, "model_")
         streamed = is_streamed(X)
         X = self._validate_training_rows(X, reset=first)
-        loss, output_activation = self._loss_and_output(X, not first)
+        loss, output_activation = self._loss_and_output(X, not first, "partial_fit")
         callbacks = self._check_callbacks()
         rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
         partial = getattr(self, "_partial", None)
@@ -405,9 +405,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._check_params()
         return X
 
-    def _loss_and_output(self, X, continuing):
+    def _loss_and_output(self, X, continuing, method="fit"):
         if continuing:
-            self._check_same_architecture()
+            self._check_same_architecture(method)
             loss, output_activation = self.loss_, self.output_activation_
         else:
             loss, output_activation = self._resolve_loss_and_output(X)
@@ -476,14 +476,22 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             name: _freeze(getattr(self, name)) for name in self._architecture_params
         }
 
-    def _check_same_architecture(self):
+    def _check_same_architecture(self, method="fit"):
         current = self._current_architecture()
         for name, before in self._architecture.items():
             if current[name] != before:
+                how, instead = (
+                    ("partial_fit", "call fit to build a new model")
+                    if method == "partial_fit"
+                    else (
+                        "warm_start=True",
+                        "set warm_start=False to build a new model",
+                    )
+                )
                 raise ValueError(
-                    f"warm_start=True continues training the fitted model, whose "
-                    f"{name} is {before!r}; got {name}={current[name]!r}. Set "
-                    "warm_start=False to build a new model."
+                    f"{how} continues training the fitted model, whose {name} is "
+                    f"{before!r}; got {name}={current[name]!r}. Restore {name} or "
+                    f"{instead}."
                 )
 
     def _resolve_loss_and_output(self, X):

@@ -151,6 +151,16 @@ def test_failed_partial_fit_keeps_the_model_and_the_optimizer_state():
     assert est.n_iter_ == 2
 
 
+def test_partial_fit_refuses_a_changed_architecture_and_says_what_to_do():
+    X = make_data()
+    est = AutoencoderTransformer(3, batch_size=32, random_state=0).partial_fit(X)
+    Z = est.transform(X)
+    est.set_params(n_components=4)
+    with pytest.raises(ValueError, match="partial_fit continues.*call fit to build"):
+        est.partial_fit(X)
+    assert_array_equal(est.set_params(n_components=3).transform(X), Z)
+
+
 # -- memmaps: batches read on the fly --------------------------------------------------
 
 
