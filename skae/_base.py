@@ -144,17 +144,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
-        snapshot = self._snapshot()
-        try:
-            # Built and trained in float32 whatever Keras's global floatx and
-            # dtype policy, so that they cannot change what a fit computes.
-            with _float32_keras():
-                self._fit(X)
-        except BaseException:
-            # Whatever went wrong, the estimator is left exactly as it was.
-            self._restore(snapshot)
-            raise
-        return self
+        return self._fail_safe(self._fit, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -180,14 +170,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         self : object
         """
-        snapshot = self._snapshot()
-        try:
-            with _float32_keras():
-                self._partial_fit(X)
-        except BaseException:
-            self._restore(snapshot)
-            raise
-        return self
+        return self._fail_safe(self._partial_fit, X)
 
     def transform(self, X):
         """Encode ``X`` into the code space.
@@ -284,50 +267,50 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # -- fitting -------------------------------------------------------------------
 
+    def _fail_safe(self, step, X):
+        """Run ``step(X)``; if anything goes wrong, leave ``self`` as it was."""
+        snapshot = self._snapshot()
+        try:
+            # Built and trained in float32 whatever Keras's global floatx and
+            # dtype policy, so that they cannot change what a fit computes.
+            with _float32_keras():
+                step(X)
+        except BaseException:
+            self._restore(snapshot)
+            raise
+        return self
+
+    def _fit_seeds(self, n):
+        """``n`` independent int seeds for one fit, drawn from ``random_state``."""
+        entropy = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return [int(seed) for seed in np.random.SeedSequence(entropy).generate_state(n)]
+
     def _fit(self, X):
         warm = self.warm_start and hasattr(self, "model_")
         streamed = is_streamed(X)
         X = self._validate_training_rows(X, reset=not warm)
         loss, output_activation = self._loss_and_output(X, warm)
         callbacks = self._check_callbacks()
-        init_seed, split_seed, shuffle_seed = np.random.SeedSequence(
-            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        ).generate_state(3)
-        X_train, X_val = self._split(X, int(split_seed), streamed)
-
-        from . import _training
-
+        init_seed, split_seed, shuffle_seed = self._fit_seeds(3)
+        X_train, X_val = self._split(X, split_seed, streamed)
         with self._distribution_scope():
             optimizer = self._make_optimizer()
             if warm:
                 model = self._model_in_scope()
             else:
-                model = self._build_model(X_train, output_activation, int(init_seed))
-            history = _training.train(
+                model = self._build_model(X_train, output_activation, init_seed)
+            history = self._train(
                 model,
                 X_train,
                 X_val,
                 optimizer=optimizer,
                 loss=loss,
                 epochs=self.epochs,
-                batch_size=self.batch_size,
-                shuffle=self.shuffle,
-                seed=int(shuffle_seed),
+                seed=shuffle_seed,
                 early_stopping=self.early_stopping,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
                 callbacks=callbacks,
-                verbose=self.verbose,
-                noise_type=self.noise_type,
-                noise=self.noise,
             )
-        self._set_model(model)
-        self._architecture = self._current_architecture()
-        self.loss_ = loss
-        self.output_activation_ = output_activation
-        self.history_ = history
-        self.n_iter_ = len(history["loss"])
-        self.explained_variance_ratio_ = self._explained_variance_ratio(X)
+        self._store_fit(model, loss, output_activation, history, X)
         # The next partial_fit starts its own optimizer and shuffling sequence.
         self._partial = None
 
@@ -343,19 +326,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # The seeds of the whole sequence of calls: the weights' on the
             # first, and the shuffling's, which each call combines with its
             # number in the sequence.
-            init_seed, shuffle_seed = np.random.SeedSequence(
-                check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            ).generate_state(2)
-            partial = {"init_seed": int(init_seed), "shuffle_seed": int(shuffle_seed)}
+            init_seed, shuffle_seed = self._fit_seeds(2)
+            partial = {"init_seed": init_seed, "shuffle_seed": shuffle_seed}
             partial.update(calls=0, optimizer=None)
         seed = int(
             np.random.SeedSequence(
                 [partial["shuffle_seed"], partial["calls"]]
             ).generate_state(1)[0]
         )
-
-        from . import _training
-
         with self._distribution_scope():
             if first:
                 model = self._build_model(rows, output_activation, partial["init_seed"])
@@ -366,38 +344,55 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 optimizer = self._make_optimizer()
             else:
                 optimizer = None  # compiled by an earlier call: keep its state
-            history = _training.train(
+            history = self._train(
                 model,
                 rows,
                 None,
                 optimizer=optimizer,
                 loss=loss,
                 epochs=1,
-                batch_size=self.batch_size,
-                shuffle=self.shuffle,
                 seed=seed,
                 early_stopping=False,
-                n_iter_no_change=self.n_iter_no_change,
-                tol=self.tol,
                 callbacks=callbacks,
-                verbose=self.verbose,
-                noise_type=self.noise_type,
-                noise=self.noise,
                 run_eagerly=False,
             )
+        if not first:
+            history = {
+                key: [*self.history_.get(key, []), *values]
+                for key, values in history.items()
+            }
+        self._store_fit(model, loss, output_activation, history, X)
+        self._partial = dict(
+            partial, calls=partial["calls"] + 1, optimizer=model.optimizer
+        )
+
+    def _train(self, model, X_train, X_val, **settings):
+        """:func:`skae._training.train` with this estimator's training parameters."""
+        from ._training import train
+
+        return train(
+            model,
+            X_train,
+            X_val,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            noise_type=self.noise_type,
+            noise=self.noise,
+            **settings,
+        )
+
+    def _store_fit(self, model, loss, output_activation, history, X):
+        """Set the fitted attributes after training ``model`` on ``X``."""
         self._set_model(model)
         self._architecture = self._current_architecture()
         self.loss_ = loss
         self.output_activation_ = output_activation
-        previous = getattr(self, "history_", None) if not first else None
-        self.history_ = {
-            key: [*(previous or {}).get(key, []), *values]
-            for key, values in history.items()
-        }
-        self.n_iter_ = len(self.history_["loss"])
+        self.history_ = history
+        self.n_iter_ = len(history["loss"])
         self.explained_variance_ratio_ = self._explained_variance_ratio(X)
-        partial = dict(partial, calls=partial["calls"] + 1, optimizer=model.optimizer)
-        self._partial = partial
 
     def _validate_training_rows(self, X, *, reset):
         X = validate_rows(self, X, reset=reset, accept_sparse="csr")

@@ -273,6 +273,18 @@ def test_tfidf_matrix_trains_without_being_densified_whole():
 # -- several devices ------------------------------------------------------------------
 
 
+def run_script(script, folder):
+    """Run ``script`` in a fresh interpreter in ``folder``; fail with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 def test_mirrored_strategy_over_two_cpus_trains_like_one_device(tmp_path):
     """Run in a fresh interpreter: logical devices must be set before TF starts."""
     script = textwrap.dedent(
@@ -302,14 +314,7 @@ def test_mirrored_strategy_over_two_cpus_trains_like_one_device(tmp_path):
         np.save("mirrored.npy", mirrored.transform(X))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_script(script, tmp_path)
     single, mirrored = (
         np.load(tmp_path / "single.npy"),
         np.load(tmp_path / "mirrored.npy"),
@@ -351,13 +356,6 @@ def test_jax_data_parallel_over_two_cpus_trains_like_one_device(tmp_path):
         np.save("parallel.npy", parallel.transform(X))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_script(script, tmp_path)
     single = np.load(tmp_path / "single.npy")
     assert_allclose(np.load(tmp_path / "parallel.npy"), single, rtol=1e-3, atol=1e-4)
