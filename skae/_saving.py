@@ -14,8 +14,11 @@ three members:
 ``model.keras``
     The fitted Keras model in Keras's own format (absent while unfitted).
 
-Reading never runs code from the file: the zip is read in memory (nothing is
-extracted), every member name is checked, the estimator class must be one of
+The zip's comment holds the SHA-256 of every byte before it, checked before
+anything is parsed (format 2; format 1 files have none). Reading never runs
+code from the file: the zip is read in memory (nothing is extracted), every
+member name is checked, every parser's failure is a ``ValueError`` (see
+:mod:`skae._archive`), the estimator class must be one of
 skae's or one the caller names, the Keras configuration may only name Keras or
 skae objects (or the caller's ``custom_objects``), and the model is loaded with
 Keras's ``safe_mode``. Only the ``.keras`` member is written to disk, into a
@@ -26,14 +29,23 @@ import io
 import json
 import math
 import os
-import tempfile
+import secrets
 import warnings
 import zipfile
 
 import numpy as np
 
+from ._archive import (
+    DAMAGE_ERRORS,
+    check_seal,
+    read_npz,
+    read_zip,
+    seal,
+    unsealed_comment,
+)
+
 FORMAT_NAME = "skae"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 METADATA = "skae.json"
 ARRAYS = "arrays.npz"
 MODEL = "model.keras"
@@ -196,18 +208,24 @@ def save(estimator, path):
     arrays = io.BytesIO()
     np.savez(arrays, **encode.arrays)
 
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(METADATA, json.dumps(metadata, allow_nan=False, indent=1))
+        archive.writestr(ARRAYS, arrays.getvalue())
+        if model is not None:
+            archive.writestr(MODEL, model)
+        archive.comment = unsealed_comment()
+    data = seal(buffer.getvalue())
+
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, partial = tempfile.mkstemp(prefix=".skae-", suffix=".partial", dir=folder)
+    partial = os.path.join(folder, f".skae-{secrets.token_hex(8)}.partial")
+    # Created as open() would create the file (mode 0o666 less the umask), not
+    # private to its owner as mkstemp's files are: the rename keeps the mode.
+    handle = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with (
-            os.fdopen(handle, "wb") as file,
-            zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive,
-        ):
-            archive.writestr(METADATA, json.dumps(metadata, allow_nan=False, indent=1))
-            archive.writestr(ARRAYS, arrays.getvalue())
-            if model is not None:
-                archive.writestr(MODEL, model)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
         os.replace(partial, path)
     except BaseException:
         if os.path.exists(partial):
@@ -238,22 +256,11 @@ def load(path, *, custom_objects=None):
         Fitted if the saved estimator was; its ``transform``,
         ``inverse_transform`` and ``score`` are bit-identical to the saved one's.
     """
-    members = _read_members(path)
-    try:
-        metadata = json.loads(members[METADATA])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt("a skae.json that is not JSON") from exc
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise _corrupt("a skae.json without the skae format marker")
-    _check_version(metadata)
+    members, sealed = _read_members(path)
+    metadata = _read_metadata(members[METADATA])
+    _check_version(metadata, sealed)
     cls = _estimator_class(metadata.get("class"), custom_objects)
-    try:
-        with np.load(io.BytesIO(members[ARRAYS]), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except ValueError as exc:
-        raise _corrupt(f"arrays that need pickle to load ({exc})") from exc
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise _corrupt(f"a damaged arrays.npz ({exc})") from exc
+    arrays = read_npz(members[ARRAYS], ARRAYS)
     decode = _Decoder(arrays)
     sections = [metadata.get(key) for key in ("params", "attributes")]
     if not all(isinstance(section, dict) for section in sections):
@@ -270,14 +277,18 @@ def load(path, *, custom_objects=None):
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         raise _corrupt(f"parameters {unknown} that {cls.__name__} does not take")
+    # Fitted attributes and the model are saved together or not at all (the
+    # rule of scikit-learn's check_is_fitted: names ending in an underscore).
+    fitted = any(k.endswith("_") and not k.startswith("__") for k in attributes)
+    if fitted != (MODEL in members):
+        raise _corrupt(
+            "fitted attributes without a model" if fitted else "a model but no fit"
+        )
 
     estimator = cls.__new__(cls)
     state = {**attributes, **params}
     if MODEL in members:
-        from ._persistence import model_from_bytes
-
-        _check_keras_archive(members[MODEL], custom_objects)
-        model = model_from_bytes(members[MODEL], custom_objects=custom_objects)
+        model = _load_keras_model(members[MODEL], custom_objects)
         estimator.__setstate__(state)
         estimator._set_model(model)
     else:
@@ -286,40 +297,35 @@ def load(path, *, custom_objects=None):
 
 
 def _read_members(path):
-    """Return the members of the zip at ``path`` as bytes, after checking them."""
+    """Return the checked members of the model file at ``path``, and if it is sealed."""
     with open(path, "rb") as file:
-        start = file.read(4)
-    if start != b"PK\x03\x04":
-        kind = "a pickle" if start[:1] == b"\x80" else "something else"
+        data = file.read()
+    if data[:4] != b"PK\x03\x04":
+        kind = "a pickle" if data[:1] == b"\x80" else "something else"
         raise ValueError(
             f"Not a valid skae model file: {path!s} is not a zip archive (it looks "
             f"like {kind}). skae.load reads the files est.save writes; unpickle "
             "only files from sources you trust."
         )
+    sealed = check_seal(data, os.fspath(path))
+    members = read_zip(data, os.fspath(path), lambda name: name in MEMBERS)
+    missing = [name for name in (METADATA, ARRAYS) if name not in members]
+    if missing:
+        raise _corrupt(f"no {missing}")
+    return members, sealed
+
+
+def _read_metadata(data):
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            unexpected = [name for name in names if name not in MEMBERS]
-            if unexpected:
-                raise _corrupt(
-                    f"unexpected members {unexpected}; only {list(MEMBERS)} are allowed"
-                )
-            if len(set(names)) != len(names):
-                raise _corrupt("duplicate members")
-            missing = [name for name in (METADATA, ARRAYS) if name not in names]
-            if missing:
-                raise _corrupt(f"no {missing}")
-            return {name: archive.read(name) for name in names}
-    except zipfile.BadZipFile as exc:
-        raise ValueError(
-            f"Not a valid skae model file: {path!s} is not a complete zip archive "
-            f"({exc}). It may be truncated or corrupted."
-        ) from exc
-    except (EOFError, zipfile.LargeZipFile) as exc:
-        raise ValueError(f"Not a valid skae model file: {path!s} is damaged.") from exc
+        metadata = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _corrupt("a skae.json that is not JSON") from exc
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
+        raise _corrupt("a skae.json without the skae format marker")
+    return metadata
 
 
-def _check_version(metadata):
+def _check_version(metadata, sealed):
     import skae
 
     version = metadata.get("format_version")
@@ -333,6 +339,9 @@ def _check_version(metadata):
         )
     if version < 1:
         raise _corrupt(f"an unknown format version {version}")
+    if version >= 2 and not sealed:
+        # Format 2 files end in their own SHA-256; only damage removes it.
+        raise _corrupt("no checksum at its end: the file is damaged")
 
 
 def _estimator_class(name, custom_objects):
@@ -361,24 +370,31 @@ def _estimator_class(name, custom_objects):
     return known[name]
 
 
-def _check_keras_archive(data, custom_objects):
-    """Check the ``.keras`` member's names and configuration before Keras reads it."""
+def _load_keras_model(data, custom_objects):
+    """Check the ``.keras`` member's names and configuration, then let Keras load it."""
+    from ._persistence import model_from_bytes
+
+    inner = read_zip(data, "the Keras model archive", _is_keras_member)
+    if "config.json" not in inner:
+        raise _corrupt("a Keras model archive without config.json")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for name in archive.namelist():
-                inside_assets = (
-                    name.startswith(KERAS_ASSETS)
-                    and ".." not in name.split("/")
-                    and "\\" not in name
-                )
-                if name not in KERAS_MEMBERS and not inside_assets:
-                    raise _corrupt(f"a Keras archive with the member {name!r}")
-            config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, EOFError) as exc:
-        raise _corrupt(f"a damaged Keras model archive ({exc})") from exc
+        config = json.loads(inner["config.json"])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _corrupt("a Keras model configuration that is not JSON") from exc
     _check_keras_config(config, custom_objects)
+    try:
+        return model_from_bytes(data, custom_objects=custom_objects)
+    except DAMAGE_ERRORS as exc:
+        raise _corrupt(
+            f"a Keras model that Keras cannot load ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _is_keras_member(name):
+    if name in KERAS_MEMBERS:
+        return True
+    parts = name.split("/")
+    return name.startswith(KERAS_ASSETS) and ".." not in parts and "\\" not in name
 
 
 def _check_keras_config(config, custom_objects):
