@@ -299,17 +299,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 model = self._model_in_scope()
             else:
                 model = self._build_model(X_train, output_activation, init_seed)
-            history = self._train(
-                model,
-                X_train,
-                X_val,
-                optimizer=optimizer,
-                loss=loss,
-                epochs=self.epochs,
-                seed=shuffle_seed,
-                early_stopping=self.early_stopping,
-                callbacks=callbacks,
-            )
+        history = self._train(
+            model,
+            X_train,
+            X_val,
+            optimizer=optimizer,
+            loss=loss,
+            epochs=self.epochs,
+            seed=shuffle_seed,
+            early_stopping=self.early_stopping,
+            callbacks=callbacks,
+        )
         self._store_fit(model, loss, output_activation, history, X)
         # The next partial_fit starts its own optimizer and shuffling sequence.
         self._partial = None
@@ -344,18 +344,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 optimizer = self._make_optimizer()
             else:
                 optimizer = None  # compiled by an earlier call: keep its state
-            history = self._train(
-                model,
-                rows,
-                None,
-                optimizer=optimizer,
-                loss=loss,
-                epochs=1,
-                seed=seed,
-                early_stopping=False,
-                callbacks=callbacks,
-                run_eagerly=False,
-            )
+        history = self._train(
+            model,
+            rows,
+            None,
+            optimizer=optimizer,
+            loss=loss,
+            epochs=1,
+            seed=seed,
+            early_stopping=False,
+            callbacks=callbacks,
+            run_eagerly=False,
+        )
         if not first:
             history = {
                 key: [*self.history_.get(key, []), *values]
@@ -363,7 +363,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             }
         self._store_fit(model, loss, output_activation, history, X)
         self._partial = dict(
-            partial, calls=partial["calls"] + 1, optimizer=model.optimizer
+            partial,
+            calls=partial["calls"] + 1,
+            # None where a twin of the model trained (see trainer_for).
+            optimizer=getattr(model, "optimizer", None),
         )
 
     def _train(self, model, X_train, X_val, **settings):
@@ -381,6 +384,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             verbose=self.verbose,
             noise_type=self.noise_type,
             noise=self.noise,
+            strategy=self.distribute,
             **settings,
         )
 
@@ -526,6 +530,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     "callbacks must be a list of keras.callbacks.Callback instances; "
                     f"got {type(callback).__name__} at position {i}."
                 )
+        backups = [
+            c for c in self.callbacks if isinstance(c, keras.callbacks.BackupAndRestore)
+        ]
+        if len(backups) > 1:
+            raise ValueError(
+                "callbacks may hold one keras.callbacks.BackupAndRestore, which "
+                f"a fit resumes from; got {len(backups)}."
+            )
         return list(self.callbacks)
 
     def _split(self, X, seed, streamed=False):

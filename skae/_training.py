@@ -8,9 +8,17 @@ and every backend behave as Keras users expect. What skae adds is here:
 * :class:`TrainingMonitor` implements early stopping with a relative tolerance,
   restores the best weights, and stops on a non-finite loss, restoring the last
   finite weights and warning about it.
+* With a ``keras.callbacks.BackupAndRestore`` among the callbacks, a fit that was
+  killed resumes from its backup exactly where it stopped: the input pipeline
+  starts at the epoch Keras resumes from, and the monitor backs up its own state
+  (Keras's backup holds only the weights, the optimizer and the epoch).
 """
 
+import contextlib
+import io
+import json
 import math
+import os
 import warnings
 
 import keras
@@ -25,9 +33,21 @@ from ._streaming import StreamedRows
 EAGER_MAX_STEPS = 32
 
 
-def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise=0.0):
+def make_dataset(
+    X,
+    *,
+    batch_size,
+    shuffle,
+    seed,
+    epochs,
+    first_epoch=0,
+    noise_type=None,
+    noise=0.0,
+):
     """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
 
+    The batches of epochs ``first_epoch`` to ``epochs - 1``, the same whatever
+    the first epoch is, so that a resumed fit trains as one that never stopped.
     Each epoch visits every row once. With ``shuffle``, epoch ``e`` uses the
     permutation drawn by a stateless generator from ``(seed, e)``. With
     ``noise > 0`` the inputs (never the targets) are corrupted, as a denoising
@@ -69,7 +89,7 @@ def make_dataset(X, *, batch_size, shuffle, seed, epochs, noise_type=None, noise
         return corrupt(step, batch), batch
 
     return (
-        tf.data.Dataset.range(epochs)
+        tf.data.Dataset.range(first_epoch, epochs)
         .flat_map(epoch_batches)
         .map(gather)
         .prefetch(tf.data.AUTOTUNE)
@@ -126,6 +146,11 @@ def steps_per_epoch(n_samples, batch_size):
 class TrainingMonitor(keras.callbacks.Callback):
     """Keras callback that watches every epoch of a fit.
 
+    The epoch that ends training (the last one, or one after which training
+    stops) ends with the fit's final weights in place: the best epoch's with
+    early stopping, the last finite epoch's after a non-finite loss. A backup
+    taken after that epoch therefore holds the fit's result.
+
     Parameters
     ----------
     early_stopping : bool
@@ -135,26 +160,91 @@ class TrainingMonitor(keras.callbacks.Callback):
     n_iter_no_change : int
     tol : float
         An epoch improves when its loss is below ``best - tol * |best|``.
+    backup_dir : str, default=None
+        A ``keras.callbacks.BackupAndRestore``'s directory. After every epoch
+        the monitor saves there its state and that of the model's random
+        generators (dropout, sampling), which Keras's backup leaves out.
+    start : int, default=0
+        The number of epochs a resumed fit has run before; the monitor goes on
+        from the state it saved in ``backup_dir`` after them.
+
+    Attributes
+    ----------
+    history : dict of lists of float
+        The logs of every epoch since the fit began, also when it resumed.
+    finished : bool
+        Whether the final weights are in place: a fit resumed after that runs
+        no more epochs.
     """
 
-    def __init__(self, early_stopping, n_iter_no_change, tol):
+    # What the monitor knows of the fit besides weights, backed up as JSON.
+    _STATE = (
+        "history",
+        "best",
+        "lowest",
+        "best_epoch",
+        "wait",
+        "last_finite_epoch",
+        "diverged_epoch",
+        "finished",
+    )
+
+    def __init__(
+        self, early_stopping, n_iter_no_change, tol, *, backup_dir=None, start=0
+    ):
         super().__init__()
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.backup_dir = backup_dir
+        self.start = start
+        self.history = {}
+        self.best = self.lowest = np.inf
+        self.best_epoch = self.last_finite_epoch = self.diverged_epoch = None
+        self.wait = 0
+        self.finished = False
+        self.best_weights = self.last_finite_weights = self.random_states = None
+        if start:
+            self._restore(start)
 
     def on_train_begin(self, logs=None):
-        self.best = np.inf
-        self.lowest = np.inf
-        self.best_epoch = None
-        self.best_weights = None
-        self.wait = 0
-        self.last_finite_weights = self.model.get_weights()
-        self.last_finite_epoch = None
-        self.diverged_epoch = None
+        if not self.start:
+            self.last_finite_weights = self.model.get_weights()
+            return
+        # Keras's backup has restored the weights, but not the generators.
+        random_states = _random_states(self.model)
+        for variable, value in zip(random_states, self.random_states, strict=True):
+            variable.assign(value)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+        self._watch(epoch, logs)
+        if self.model.stop_training or epoch + 1 == self.params["epochs"]:
+            self._finish()
+        if self.backup_dir is not None:
+            self._back_up(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self.diverged_epoch is None:
+            return
+        restored = self.last_finite_epoch
+        where = (
+            f"the weights of epoch {restored + 1}"
+            if restored is not None
+            else "the weights from before training"
+        )
+        warnings.warn(
+            f"The training loss became non-finite (NaN or inf) at epoch "
+            f"{self.diverged_epoch + 1}; training stopped and {where} were "
+            "restored. Lower learning_rate or scale the input.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    def _watch(self, epoch, logs):
+        """Update the early stopping and the NaN guard with an epoch's logs."""
         losses = [logs[k] for k in ("loss", "val_loss") if k in logs]
         if not all(np.isfinite(v) for v in losses):
             self.diverged_epoch = epoch
@@ -162,7 +252,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             return
         self.last_finite_weights = self.model.get_weights()
         self.last_finite_epoch = epoch
-        current = logs.get("val_loss", logs.get("loss"))
+        current = float(logs.get("val_loss", logs.get("loss")))
         if current < self.lowest:
             # Restore the lowest loss seen, even when the gain is below ``tol``.
             self.lowest = current
@@ -175,24 +265,81 @@ class TrainingMonitor(keras.callbacks.Callback):
             if self.early_stopping and self.wait >= self.n_iter_no_change:
                 self.model.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def _finish(self):
+        """Put the final weights in place, before anything backs them up."""
         if self.diverged_epoch is not None:
-            restored = self.last_finite_epoch
             self.model.set_weights(self.last_finite_weights)
-            where = (
-                f"the weights of epoch {restored + 1}"
-                if restored is not None
-                else "the weights from before training"
-            )
-            warnings.warn(
-                f"The training loss became non-finite (NaN or inf) at epoch "
-                f"{self.diverged_epoch + 1}; training stopped and {where} were "
-                "restored. Lower learning_rate or scale the input.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
         elif self.early_stopping and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+        self.finished = True
+
+    def _state_path(self, epochs_done):
+        return os.path.join(self.backup_dir, f"skae_state_{epochs_done}.npz")
+
+    def _back_up(self, epochs_done):
+        """Save the state after ``epochs_done`` epochs, keeping the one before.
+
+        Keras backs up the model just after (the monitor precedes its
+        callback), so a kill in between leaves Keras's backup an epoch behind;
+        it then resumes from the state before. The file is written whole and
+        renamed, so a kill leaves either state complete.
+        """
+        arrays = {
+            "last_finite_weights": self.last_finite_weights,
+            "best_weights": self.best_weights or [],
+            "random_states": [v.numpy() for v in _random_states(self.model)],
+        }
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            state=json.dumps({name: getattr(self, name) for name in self._STATE}),
+            **{
+                f"{name}.{i}": value
+                for name, values in arrays.items()
+                for i, value in enumerate(values)
+            },
+        )
+        path = self._state_path(epochs_done)
+        tf.io.gfile.makedirs(self.backup_dir)
+        with tf.io.gfile.GFile(f"{path}.tmp", "wb") as f:
+            f.write(buffer.getvalue())
+        tf.io.gfile.rename(f"{path}.tmp", path, overwrite=True)
+        stale = self._state_path(epochs_done - 2)
+        if tf.io.gfile.exists(stale):
+            tf.io.gfile.remove(stale)
+
+    def _restore(self, epochs_done):
+        path = self._state_path(epochs_done)
+        if not tf.io.gfile.exists(path):
+            raise ValueError(
+                f"The backup in {os.fspath(self.backup_dir)!r} resumes a fit "
+                f"after epoch {epochs_done}, but holds no skae state for that "
+                "epoch: it was not made by a skae fit. Remove the directory, or "
+                "pass another backup_dir to BackupAndRestore, to start a new fit."
+            )
+        with tf.io.gfile.GFile(path, "rb") as f:
+            data = np.load(io.BytesIO(f.read()), allow_pickle=False)
+        state = json.loads(data["state"].item())
+        for name in self._STATE:
+            setattr(self, name, state[name])
+
+        def arrays(name):
+            n = sum(key.startswith(f"{name}.") for key in data.files)
+            return [data[f"{name}.{i}"] for i in range(n)]
+
+        self.last_finite_weights = arrays("last_finite_weights")
+        self.best_weights = arrays("best_weights") or None
+        self.random_states = arrays("random_states")
+
+
+def _random_states(model):
+    """The variables of ``model`` beyond its weights: its random generators'.
+
+    Dropout and sampling layers draw from these; ``get_weights`` and Keras's
+    backup leave them out.
+    """
+    weights = {id(w) for w in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
 
 
 def train(
@@ -214,41 +361,122 @@ def train(
     noise_type=None,
     noise=0.0,
     run_eagerly=None,
+    strategy=None,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``.
 
     With ``optimizer=None`` the model is not compiled again: training goes on
     with the optimizer (and its state) of the last compilation, as
     ``partial_fit`` needs. ``run_eagerly=None`` runs short fits eagerly (see
-    ``EAGER_MAX_STEPS``). Returns the per-epoch history as a dict of lists of
-    floats.
+    ``EAGER_MAX_STEPS``). With a ``keras.callbacks.BackupAndRestore`` in
+    ``callbacks`` (one at most), a fit that finds a backup there goes on from
+    it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
+    under whose scope ``model`` and ``optimizer`` were made, distributes the
+    training. Returns the per-epoch history as a dict of lists of floats.
     """
     n_steps = steps_per_epoch(X_train.shape[0], batch_size)
     if run_eagerly is None:
         run_eagerly = epochs * n_steps <= EAGER_MAX_STEPS
-    if optimizer is not None:
-        model.compile(optimizer=optimizer, loss=loss, run_eagerly=run_eagerly)
-    monitor = TrainingMonitor(early_stopping, n_iter_no_change, tol)
-    dataset = make_dataset(
-        X_train,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        epochs=epochs,
-        noise_type=noise_type,
-        noise=noise,
-    )
-    history = model.fit(
-        dataset,
-        epochs=epochs,
-        steps_per_epoch=n_steps,
-        validation_data=(
-            None
-            if X_val is None
-            else make_validation_dataset(X_val, batch_size=batch_size)
-        ),
-        callbacks=[monitor, *callbacks],
-        shuffle=False,
-        verbose=verbose,
-    )
-    return {key: [float(v) for v in values] for key, values in history.history.items()}
+    model = trainer_for(model, strategy)
+    with contextlib.nullcontext() if strategy is None else strategy.scope():
+        if optimizer is not None:
+            model.compile(optimizer=optimizer, loss=loss, run_eagerly=run_eagerly)
+        backups = [
+            c for c in callbacks if isinstance(c, keras.callbacks.BackupAndRestore)
+        ]
+        others = [c for c in callbacks if c not in backups]
+        start = backed_up_epochs(backups[0]) if backups else 0
+        monitor = TrainingMonitor(
+            early_stopping,
+            n_iter_no_change,
+            tol,
+            backup_dir=backups[0].backup_dir if backups else None,
+            start=start,
+        )
+        dataset = make_dataset(
+            X_train,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            epochs=epochs,
+            # Never empty, not even for a finished fit, which runs no epoch: under
+            # a strategy Keras reads a batch before it looks at the epochs.
+            first_epoch=min(start, epochs - 1),
+            noise_type=noise_type,
+            noise=noise,
+        )
+        try:
+            model.fit(
+                dataset,
+                epochs=start if monitor.finished else epochs,
+                initial_epoch=start,
+                steps_per_epoch=n_steps,
+                validation_data=(
+                    None
+                    if X_val is None
+                    else make_validation_dataset(X_val, batch_size=batch_size)
+                ),
+                # The monitor sees the logs that the other callbacks add, and backs
+                # up its state before Keras backs up the model.
+                callbacks=[*others, monitor, *backups],
+                shuffle=False,
+                verbose=verbose,
+            )
+        finally:
+            # BackupAndRestore tells Keras where to resume through this attribute,
+            # which Keras never resets: every later fit of the model (a warm start,
+            # partial_fit) would skip as many epochs.
+            model._initial_epoch = None
+        return monitor.history
+
+
+def trainer_for(model, strategy):
+    """The model that ``Model.fit`` runs on: ``model``, except across workers.
+
+    Keras 3's ``fit`` fails under a ``MultiWorkerMirroredStrategy`` of more than
+    one worker (keras-team/keras#20585, open in Keras 3.15): for a model made
+    under the strategy's scope it reduces the first ``(inputs, targets)`` batch
+    as one value, and after every step it reduces each scalar log along an axis
+    the log does not have. There ``model`` trains through a twin that shares its
+    layers and weights, made outside the scope (so nothing reduces the batch),
+    whose steps return each log as a one-element vector (which reduces to the
+    mean over the workers, a scalar again).
+    """
+    if strategy is None or not _across_workers(strategy):
+        return model
+    return _AcrossWorkers(model.inputs, model.outputs, name=model.name)
+
+
+def _across_workers(strategy):
+    resolver = strategy.cluster_resolver
+    if resolver is None:
+        return False
+    return sum(len(tasks) for tasks in resolver.cluster_spec().as_dict().values()) > 1
+
+
+class _AcrossWorkers(keras.Model):
+    """A twin of a model for ``fit`` across workers; see :func:`trainer_for`."""
+
+    def train_step(self, data):
+        return _as_vectors(super().train_step(data))
+
+    def test_step(self, data):
+        return _as_vectors(super().test_step(data))
+
+
+def _as_vectors(logs):
+    return {key: keras.ops.reshape(value, (1,)) for key, value in logs.items()}
+
+
+def backed_up_epochs(backup):
+    """The number of epochs after which ``backup`` resumes a fit; 0 without one.
+
+    Keras reads it from the backup only once training has begun; the input
+    pipeline needs it before, to start at that epoch. It is read from the file
+    and path that ``backup`` itself writes and reads.
+    """
+    path = backup._training_metadata_path
+    if not tf.io.gfile.exists(path):
+        return 0
+    with tf.io.gfile.GFile(path) as f:
+        return int(json.load(f)["epoch"])

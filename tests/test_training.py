@@ -1,10 +1,15 @@
 """The fit loop: early stopping, the NaN guard, the seeded input pipeline."""
 
+import copy
+import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -18,6 +23,8 @@ from skae._training import TrainingMonitor, make_dataset
 class FakeModel:
     """Stands in for a Keras model: its "weights" are the epoch counter."""
 
+    weights = variables = ()  # no random generators to back up
+
     def __init__(self):
         self.epoch = -1
         self.stop_training = False
@@ -29,19 +36,33 @@ class FakeModel:
         self.epoch = weights[0]
 
 
-def run_monitor(val_losses, **params):
+def start_monitor(n_epochs, start=0, **params):
+    """A monitor of a fit of ``n_epochs``, begun (or resumed after ``start``)."""
     params = {"early_stopping": True, "n_iter_no_change": 2, "tol": 0.0, **params}
-    monitor = TrainingMonitor(**params)
+    monitor = TrainingMonitor(start=start, **params)
     model = FakeModel()
+    model.epoch = start - 1  # a backup restores the weights of the last epoch
     monitor.set_model(model)
+    monitor.set_params({"epochs": n_epochs})
     monitor.on_train_begin()
-    epochs = 0
-    for epoch, val_loss in enumerate(val_losses):
+    return monitor, model
+
+
+def feed(monitor, model, val_losses, epochs):
+    """Run ``epochs`` through ``monitor`` as Keras does; return how many ran."""
+    n_run = 0
+    for epoch in epochs:
         model.epoch = epoch
-        monitor.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_loss})
-        epochs += 1
+        monitor.on_epoch_end(epoch, {"loss": 1.0, "val_loss": val_losses[epoch]})
+        n_run += 1
         if model.stop_training:
             break
+    return n_run
+
+
+def run_monitor(val_losses, **params):
+    monitor, model = start_monitor(len(val_losses), **params)
+    epochs = feed(monitor, model, val_losses, range(len(val_losses)))
     monitor.on_train_end()
     return model, epochs
 
@@ -70,6 +91,21 @@ def test_non_finite_loss_stops_and_restores_last_finite_epoch():
         model, epochs = run_monitor([1.0, 0.9, np.nan, 0.1], early_stopping=False)
     assert epochs == 3
     assert model.epoch == 1
+
+
+@pytest.mark.parametrize("killed_after", [1, 2, 3])
+def test_monitor_state_comes_back_from_the_backup(tmp_path, killed_after):
+    """Check that patience, the best epoch, its weights and the history survive
+    a kill after ``killed_after`` epochs."""
+    val_losses = [1.0, 0.5, 0.6, 0.7, 0.1]  # stops after 4 epochs; the 2nd is best
+    monitor, model = start_monitor(5, backup_dir=str(tmp_path))
+    feed(monitor, model, val_losses, range(killed_after))  # no on_train_end
+    monitor, model = start_monitor(5, killed_after, backup_dir=str(tmp_path))
+    n_run = feed(monitor, model, val_losses, range(killed_after, 5))
+    monitor.on_train_end()
+    assert killed_after + n_run == 4
+    assert model.epoch == 1
+    assert monitor.history == {"loss": [1.0] * 4, "val_loss": val_losses[:4]}
 
 
 def test_non_finite_first_epoch_restores_initial_weights():
@@ -114,6 +150,9 @@ class PoisonAt(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.after_epoch.append(self.model.get_weights())
 
+    def on_train_end(self, logs=None):
+        self.at_train_end = self.model.get_weights()
+
 
 def test_nan_forced_mid_training_restores_the_last_finite_epoch():
     X = np.random.default_rng(0).random((64, 6))
@@ -124,7 +163,9 @@ def test_nan_forced_mid_training_restores_the_last_finite_epoch():
     with pytest.warns(RuntimeWarning, match="epoch 4.*weights of epoch 3 were"):
         est.fit(X)
     assert est.n_iter_ == 4
-    for restored, recorded in zip(est.model_.get_weights(), poison.after_epoch[2]):
+    for restored, recorded in zip(
+        est.model_.get_weights(), poison.after_epoch[2], strict=True
+    ):
         assert_array_equal(restored, recorded)
     assert np.isfinite(est.transform(X)).all()
 
@@ -138,8 +179,15 @@ def test_early_stopping_restores_the_best_weights_not_the_last():
     est.fit(X)
     best = int(np.argmin(est.history_["val_loss"]))
     assert best < est.n_iter_ - 1  # it stopped after epochs that did not improve
-    for restored, recorded in zip(est.model_.get_weights(), recorder.after_epoch[best]):
+    for restored, recorded in zip(
+        est.model_.get_weights(), recorder.after_epoch[best], strict=True
+    ):
         assert_array_equal(restored, recorded)
+    # Callbacks that act when training ends see the final weights already.
+    for restored, at_end in zip(
+        est.model_.get_weights(), recorder.at_train_end, strict=True
+    ):
+        assert_array_equal(restored, at_end)
 
 
 class InterruptAt(keras.callbacks.Callback):
@@ -198,8 +246,8 @@ def test_dataset_order_depends_only_on_seed():
     keras.utils.set_random_seed(1234)
     b = batches(make_dataset(X, batch_size=8, shuffle=True, seed=1, epochs=1))
     c = batches(make_dataset(X, batch_size=8, shuffle=True, seed=2, epochs=1))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
     ordered = batches(make_dataset(X, batch_size=50, shuffle=False, seed=1, epochs=1))
     assert_array_equal(ordered[0], X)
 
@@ -255,29 +303,404 @@ def test_same_seed_gives_bit_identical_results_across_processes(tmp_path):
     assert_array_equal(np.load(out), fit_codes(0, X))
 
 
+TRACED_FIT = textwrap.dedent(
+    """
+    import sys
+    import tracemalloc
+    import numpy as np
+    from skae import AutoencoderTransformer
+
+    X = np.random.default_rng(0).random((200_000, 64), dtype=np.float32)
+    est = AutoencoderTransformer(
+        4,
+        hidden_layer_sizes=(),
+        epochs=1,
+        batch_size=1024,
+        validation_fraction=float(sys.argv[1]),
+        random_state=0,
+    )
+    # Imports and the first compiled training step allocate once per process.
+    est.fit(X[:40_000])
+    tracemalloc.start()
+    est.fit(X)
+    print(tracemalloc.get_traced_memory()[1] / X.nbytes)
+    """
+)
+
+
 @pytest.mark.parametrize("validation_fraction", [0.0, 0.1])
 def test_fit_never_holds_a_float64_copy_of_float32_input(validation_fraction):
     """Fit copies float32 input as float32 only.
 
     Its traced peak is the split (training and validation rows, 1x the input
     with a split) plus the tensor the input pipeline reads (1x): at most about
-    2x. A float64 copy would add 2x on its own, on top of the tensor.
+    2x. A float64 copy would add 2x on its own, on top of the tensor. Measured
+    in a fresh interpreter: tracemalloc sees every thread of its process, and
+    the pipelines other tests left behind may still be allocating.
     """
-    import tracemalloc
-
-    X = np.random.default_rng(0).random((100_000, 64), dtype=np.float32)
-    est = AutoencoderTransformer(
-        4,
-        hidden_layer_sizes=(),
-        epochs=1,
-        batch_size=1024,
-        validation_fraction=validation_fraction,
-        random_state=0,
+    result = subprocess.run(
+        [sys.executable, "-c", TRACED_FIT, str(validation_fraction)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
-    tracemalloc.start()
+    assert result.returncode == 0, result.stderr[-3000:]
+    peak = float(result.stdout.split()[-1])
+    assert peak < 2.5, peak
+
+
+# -- resuming a fit from keras.callbacks.BackupAndRestore ---------------------------
+
+KILLABLE_FIT = textwrap.dedent(
+    """
+    import json
+    import sys
+    import time
+    from pathlib import Path
+
+    import keras
+    import numpy as np
+    from skae import AutoencoderTransformer
+
+    out, backup_dir, marker, params = sys.argv[1:]
+
+
+    class Marker(keras.callbacks.Callback):
+        \"\"\"Note the run's first epoch; after each, write it and pause.\"\"\"
+
+        first_epoch = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if self.first_epoch is None:
+                self.first_epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            Path(marker).write_text(str(epoch))
+            time.sleep(0.2)
+
+
+    marks = Marker()
+    callbacks = [marks]
+    if backup_dir != "-":
+        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    X = np.random.default_rng(0).random((400, 12))
+    est = AutoencoderTransformer(
+        3,
+        hidden_layer_sizes=(8,),
+        pca_shortcut=False,
+        learning_rate=1e-2,
+        batch_size=32,
+        random_state=0,
+        callbacks=callbacks,
+        **json.loads(params),
+    ).fit(X)
+    np.savez(out, *est.model_.get_weights())
+    Path(out).with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "history": est.history_,
+                "n_iter": est.n_iter_,
+                "first_epoch": marks.first_epoch,
+            }
+        )
+    )
+    """
+)
+
+
+def start_fit(tmp_path, name, params, backup_dir="-"):
+    """Start KILLABLE_FIT in a fresh interpreter; return the process and paths.
+
+    Its output goes to ``name.log``, which ``stop_all`` closes.
+    """
+    out, marker = tmp_path / f"{name}.npz", tmp_path / f"{name}.marker"
+    log = open(tmp_path / f"{name}.log", "ab")
+    args = [out, backup_dir, marker, json.dumps(params)]
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLABLE_FIT, *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    process.log = log
+    return process, out, marker
+
+
+def stop_all(processes):
+    """Kill the processes still running, and close every log."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.log.close()
+
+
+def assert_fit_succeeds(process, timeout=180):
+    process.wait(timeout=timeout)
+    assert process.returncode == 0, Path(process.log.name).read_text()[-3000:]
+
+
+def read_fit(out):
+    """The weights and the JSON summary KILLABLE_FIT wrote to ``out``."""
+    with np.load(out) as arrays:
+        weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+    return weights, json.loads(out.with_suffix(".json").read_text())
+
+
+def wait_for_epoch(process, marker, epoch, timeout=180):
+    """Wait until ``marker`` shows an epoch at or past ``epoch``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        text = marker.read_text() if marker.exists() else ""
+        if text and int(text) >= epoch:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the fit did not reach epoch {epoch} (rc {process.poll()})")
+
+
+@pytest.mark.parametrize(
+    "params, kill_after",
+    [
+        ({"epochs": 12, "early_stopping": False, "noise": 0.1, "dropout": 0.2}, 3),
+        # Here the loss improves by less than tol at epochs 7 to 10 (1-based):
+        # a fit that forgot its patience when it resumed would stop later.
+        ({"epochs": 20, "n_iter_no_change": 4, "tol": 0.01}, 6),
+    ],
+    ids=["noise_and_dropout", "early_stopping"],
+)
+def test_fit_killed_and_run_again_ends_as_an_uninterrupted_fit(
+    tmp_path, params, kill_after
+):
+    """Check that a SIGKILLed fit resumes from its backup to the same result.
+
+    The fit is killed once it has finished epoch ``kill_after`` (0-based); the
+    reference fit runs alongside, in a process of its own. The resumed fit
+    must end with bit-identical weights, the whole history and the same
+    n_iter_; with early stopping, the stop comes after the resume.
+    """
+    backup_dir = str(tmp_path / "backup")
+    processes = []
     try:
-        est.fit(X)
-        _, peak = tracemalloc.get_traced_memory()
+        reference, reference_out, _ = start_fit(tmp_path, "reference", params)
+        processes.append(reference)
+        killed, out, marker = start_fit(tmp_path, "killed", params, backup_dir)
+        processes.append(killed)
+        wait_for_epoch(killed, marker, kill_after)
+        killed.send_signal(signal.SIGKILL)
+        assert killed.wait(timeout=60) == -signal.SIGKILL
+        assert not out.exists()
+        resumed, out, _ = start_fit(tmp_path, "resumed", params, backup_dir)
+        processes.append(resumed)
+        assert_fit_succeeds(resumed)
+        assert_fit_succeeds(reference)
     finally:
-        tracemalloc.stop()
-    assert peak < 2.5 * X.nbytes, peak / X.nbytes
+        stop_all(processes)
+    weights, summary = read_fit(out)
+    expected_weights, expected = read_fit(reference_out)
+    assert kill_after <= summary["first_epoch"] < expected["n_iter"]
+    if params.get("early_stopping", True):
+        assert expected["n_iter"] < params["epochs"]
+    for resumed_weight, expected_weight in zip(weights, expected_weights, strict=True):
+        assert_array_equal(resumed_weight, expected_weight)
+    assert summary["history"] == expected["history"]
+    assert summary["n_iter"] == expected["n_iter"]
+    assert not os.path.exists(backup_dir)
+
+
+class InterruptAtEpoch(keras.callbacks.Callback):
+    """Raise KeyboardInterrupt as epoch ``at`` begins, as Ctrl-C would."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+class BackupDyingAt(keras.callbacks.BackupAndRestore):
+    """A backup whose fit dies at the end of epoch ``at``, before it saves.
+
+    skae's own state for that epoch is saved by then, so the backup ends one
+    epoch behind it, as after a kill between the two.
+    """
+
+    def __init__(self, backup_dir, at):
+        super().__init__(backup_dir)
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+        super().on_epoch_end(epoch, logs)
+
+
+def small_fit(X, callbacks=(), **params):
+    """A fit short enough to run eagerly (see EAGER_MAX_STEPS)."""
+    params = {
+        "hidden_layer_sizes": (4,),
+        "pca_shortcut": False,
+        "learning_rate": 1e-2,
+        "epochs": 4,
+        "batch_size": 32,
+        "random_state": 0,
+        "callbacks": list(callbacks),
+        **params,
+    }
+    return AutoencoderTransformer(2, **params).fit(X)
+
+
+def assert_same_fit(est, expected):
+    for weight, expected_weight in zip(
+        est.model_.get_weights(), expected.model_.get_weights(), strict=True
+    ):
+        assert_array_equal(weight, expected_weight)
+    assert est.history_ == expected.history_
+    assert est.n_iter_ == expected.n_iter_
+
+
+@pytest.mark.parametrize("interrupted", ["epoch_begin", "between_backups"])
+def test_interrupted_eager_fit_resumes_bit_identically(tmp_path, interrupted):
+    """Check a resume in one process, where the fit runs eagerly.
+
+    ``between_backups`` stops after skae saved its state for the third epoch
+    but before Keras did: the fit must go on from the state before.
+    """
+    X = np.random.default_rng(0).random((64, 6))
+    params = {"noise": 0.1, "dropout": 0.2, "early_stopping": False}
+    expected = small_fit(X, **params)
+    backup_dir = tmp_path / "backup"
+    stop = (
+        [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
+        if interrupted == "epoch_begin"
+        else [BackupDyingAt(backup_dir, 2)]
+    )
+    with pytest.raises(KeyboardInterrupt):
+        small_fit(X, stop, **params)
+    metadata = json.loads((backup_dir / "training_metadata.json").read_text())
+    assert metadata["epoch"] == 2
+    assert (backup_dir / "skae_state_3.npz").exists() == (interrupted != "epoch_begin")
+    resumed = small_fit(X, [keras.callbacks.BackupAndRestore(backup_dir)], **params)
+    assert_same_fit(resumed, expected)
+
+
+@pytest.mark.parametrize("interrupt_at", [None, 3])
+def test_nan_guard_with_backup_restores_the_last_finite_epoch(tmp_path, interrupt_at):
+    """Check the NaN guard with a backup, also when the first resumed epoch
+    diverges: the last finite weights are then the backup's."""
+    X = np.random.default_rng(0).random((64, 6))
+    backup_dir = tmp_path / "backup"
+    recorder = PoisonAt(at=None)
+    params = {"epochs": 8, "early_stopping": False}
+    if interrupt_at is not None:
+        backup = keras.callbacks.BackupAndRestore(backup_dir)
+        with pytest.raises(KeyboardInterrupt):
+            small_fit(X, [InterruptAtEpoch(3), recorder, backup], **params)
+    poison = PoisonAt(at=3)
+    backup = keras.callbacks.BackupAndRestore(backup_dir)
+    with pytest.warns(RuntimeWarning, match="epoch 4.*weights of epoch 3 were"):
+        est = small_fit(X, [poison, backup], **params)
+    after_epoch = poison.after_epoch if interrupt_at is None else recorder.after_epoch
+    for restored, recorded in zip(
+        est.model_.get_weights(), after_epoch[2], strict=True
+    ):
+        assert_array_equal(restored, recorded)
+    assert est.n_iter_ == len(est.history_["loss"]) == 4
+    assert not backup_dir.exists()
+
+
+class EpochCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_warm_start_with_backup_resumes_the_interrupted_refit(tmp_path):
+    """Check warm_start with a backup.
+
+    A warm refit interrupted and run again resumes from the backup, and ends as
+    an uninterrupted warm refit. The next warm refit, with no backup left,
+    starts from the fitted model and runs every epoch.
+    """
+    X = np.random.default_rng(0).random((64, 6))
+    backup_dir = tmp_path / "backup"
+    est = small_fit(
+        X, [keras.callbacks.BackupAndRestore(backup_dir)], early_stopping=False
+    )
+    expected = copy.deepcopy(est).set_params(warm_start=True, callbacks=None)
+    before = est.model_.get_weights()
+    est.set_params(
+        warm_start=True,
+        callbacks=[InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)],
+    )
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X)
+    for weight, before_weight in zip(est.model_.get_weights(), before, strict=True):
+        assert_array_equal(weight, before_weight)
+    est.set_params(callbacks=[keras.callbacks.BackupAndRestore(backup_dir)])
+    assert_same_fit(est.fit(X), expected.fit(X))
+    counter = EpochCounter()
+    est.set_params(callbacks=[counter, keras.callbacks.BackupAndRestore(backup_dir)])
+    est.fit(X)
+    assert counter.epochs == list(range(4))
+
+
+def test_completed_fit_removes_its_backup_so_the_next_fit_starts_afresh(tmp_path):
+    X = np.random.default_rng(0).random((64, 6))
+    backup_dir = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        small_fit(
+            X, [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
+        )
+    assert any(backup_dir.glob("skae_state_*.npz"))
+    first = small_fit(X, [keras.callbacks.BackupAndRestore(backup_dir)])
+    assert not backup_dir.exists()
+    counter = EpochCounter()
+    second = small_fit(X, [counter, keras.callbacks.BackupAndRestore(backup_dir)])
+    assert counter.epochs == list(range(second.n_iter_))
+    assert_same_fit(second, first)
+    assert not backup_dir.exists()
+
+
+def test_kept_backup_of_a_finished_fit_gives_its_result(tmp_path):
+    """Check that a backup kept with delete_checkpoint=False, here of a fit that
+    stopped early, makes the next fit run no epoch and return that result."""
+    X = np.random.default_rng(0).random((64, 6))
+    backup_dir = tmp_path / "backup"
+    params = {"epochs": 12, "tol": 0.01, "n_iter_no_change": 2}
+
+    def kept():
+        return keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)
+
+    first = small_fit(X, [kept()], **params)
+    assert first.n_iter_ < 12
+    counter = EpochCounter()
+    again = small_fit(X, [counter, kept()], **params)
+    assert counter.epochs == []
+    assert_same_fit(again, first)
+
+
+def test_backup_not_made_by_skae_is_refused(tmp_path):
+    X = np.random.default_rng(0).random((64, 6))
+    backup_dir = tmp_path / "backup"
+    backup_dir.mkdir()
+    (backup_dir / "training_metadata.json").write_text('{"epoch": 2, "batch": 0}')
+    est = AutoencoderTransformer(
+        2, callbacks=[keras.callbacks.BackupAndRestore(backup_dir)]
+    )
+    with pytest.raises(ValueError, match="after epoch 2, but holds no skae state"):
+        est.fit(X)
+    assert not hasattr(est, "model_")
+
+
+def test_two_backups_are_refused():
+    X = np.random.default_rng(0).random((64, 6))
+    callbacks = [keras.callbacks.BackupAndRestore(f"backup{i}") for i in range(2)]
+    est = AutoencoderTransformer(2, callbacks=callbacks)
+    with pytest.raises(ValueError, match="one keras.callbacks.BackupAndRestore.*got 2"):
+        est.fit(X)
