@@ -95,7 +95,9 @@ def write_idx(path, array, *, compress):
 def fake_dataset(pixel):
     """5 train and 3 test images with every pixel ``pixel``, by IDX file stem."""
     arrays = {}
-    for images, labels, n in zip(STEMS[::2], STEMS[1::2], (N_TRAIN, N_TEST)):
+    for images, labels, n in zip(
+        STEMS[::2], STEMS[1::2], (N_TRAIN, N_TEST), strict=True
+    ):
         arrays[images] = np.full((n, 28, 28), pixel, dtype=np.uint8)
         arrays[labels] = (np.arange(n) % 10).astype(np.uint8)
     return arrays
@@ -111,7 +113,7 @@ def write_npz(folder, pixel):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "mnist.npz"
     keys = ("x_train", "y_train", "x_test", "y_test")
-    np.savez(path, **dict(zip(keys, arrays)))
+    np.savez(path, **dict(zip(keys, arrays, strict=True)))
     return path
 
 
@@ -354,7 +356,9 @@ def test_full_size_fashion_file_with_other_content_is_rejected(places):
 def test_checksum_covers_the_decompressed_content(places, monkeypatch, compress):
     """Check the hash check on tiny files declared full-size for the test."""
     paths = write_idx_set(places.data_home, 1, compress=compress)
-    payloads = {stem: read_payload(path) for stem, path in zip(STEMS, paths)}
+    payloads = {
+        stem: read_payload(path) for stem, path in zip(STEMS, paths, strict=True)
+    }
     known = {
         stem: (len(payload), hashlib.sha256(payload).hexdigest())
         for stem, payload in payloads.items()
@@ -457,7 +461,7 @@ def test_download_calls_get_file_as_keras_does_into_the_cache(
 
     assert loaded_pixel(loader()) == 6
     assert len(calls) == len(keras_calls)
-    for ours, theirs in zip(calls, keras_calls):
+    for ours, theirs in zip(calls, keras_calls, strict=True):
         assert ours.pop("cache_dir") == str(places.keras_home)
         assert ours["fname"] == theirs["fname"]
         assert ours["origin"] == theirs["origin"]

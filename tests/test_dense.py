@@ -173,7 +173,9 @@ def test_early_stopping_stops_and_restores_lowest_loss_weights():
     # Epoch 1 sets the reference; two more epochs without a 50% gain stop it.
     assert est.n_iter_ == 3
     best = int(np.argmin(est.history_["val_loss"]))
-    for restored, recorded in zip(est.model_.get_weights(), recorder.weights[best]):
+    for restored, recorded in zip(
+        est.model_.get_weights(), recorder.weights[best], strict=True
+    ):
         assert_array_equal(restored, recorded)
 
 

@@ -181,7 +181,7 @@ def test_passing_a_grid_of_axes_draws_on_it(digits, ae, pca):
         ae, X, n_images=2, extra_estimators={"PCA": pca}, ax=axes
     )
     assert display.figure_ is fig
-    assert all(a is b for a, b in zip(display.axes_.flat, axes.flat))
+    assert all(a is b for a, b in zip(display.axes_.flat, axes.flat, strict=True))
     assert all(len(a.images) == 1 for a in axes.flat)
 
 

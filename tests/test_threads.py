@@ -82,7 +82,7 @@ def test_concurrent_calls_give_the_serial_results(fitted):
     for round_ in range(N_ROUNDS):
         picked = [(round_ * 5 + 3 * i) % len(calls) for i in range(N_THREADS)]
         results = run_together(fitted, [calls[i] for i in picked])
-        for i, result in zip(picked, results):
+        for i, result in zip(picked, results, strict=True):
             method, X = calls[i]
             assert result.dtype == expected[i].dtype
             assert np.array_equal(result, expected[i]), (round_, method, X.shape)
