@@ -353,7 +353,7 @@ def traced_peak(function):
 
 
 def measure_memory(X_train, sizes, seed):
-    from skae import _inference
+    from skae.inference import numpy_pass as _inference
 
     model = AutoencoderTransformer(N_COMPONENTS, epochs=1, random_state=seed)
     model.fit(X_train[:2_000])

@@ -1,11 +1,11 @@
 """skae: autoencoders as scikit-learn transformers, built on Keras 3."""
 
-from ._base import BaseAutoencoder
-from ._conv import ConvAutoencoderTransformer
-from ._dense import AutoencoderTransformer
-from ._saving import load
-from ._sequence import SequenceAutoencoderTransformer
-from ._variational import VariationalAutoencoderTransformer
+from .estimators.base import BaseAutoencoder
+from .estimators.conv import ConvAutoencoderTransformer
+from .estimators.dense import AutoencoderTransformer
+from .estimators.sequence import SequenceAutoencoderTransformer
+from .estimators.variational import VariationalAutoencoderTransformer
+from .saving.format import load
 
 __version__ = "0.1.0"
 

@@ -23,6 +23,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skae import datasets
 from skae.datasets import (
     DatasetNotFoundError,
+    _files,
+    _mnist,
     load_digits,
     load_fashion_mnist,
     load_mnist,
@@ -31,8 +33,8 @@ from skae.datasets import (
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 REAL_DOWNLOADERS = {
-    "_download_mnist": datasets._download_mnist,
-    "_download_fashion_mnist": datasets._download_fashion_mnist,
+    "_download_mnist": _mnist._download_mnist,
+    "_download_fashion_mnist": _mnist._download_fashion_mnist,
 }
 IDX_CODES = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C}
 IDX_CODES.update({"float32": 0x0D, "float64": 0x0E})
@@ -60,9 +62,9 @@ def places(tmp_path, monkeypatch):
     keras_home = tmp_path / "keras-home"
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     system = tmp_path / "system" / "fashion-mnist"
-    monkeypatch.setattr(datasets, "_SYSTEM_FASHION_MNIST_DIR", system)
+    monkeypatch.setattr(_mnist, "_SYSTEM_FASHION_MNIST_DIR", system)
     for name in REAL_DOWNLOADERS:
-        monkeypatch.setattr(datasets, name, refuse_network)
+        monkeypatch.setattr(_mnist, name, refuse_network)
     monkeypatch.setattr(keras.utils, "get_file", refuse_network)
     return SimpleNamespace(
         keras_home=keras_home,
@@ -363,7 +365,7 @@ def test_checksum_covers_the_decompressed_content(places, monkeypatch, compress)
         stem: (len(payload), hashlib.sha256(payload).hexdigest())
         for stem, payload in payloads.items()
     }
-    monkeypatch.setattr(datasets, "_FASHION_MNIST_CONTENT", known)
+    monkeypatch.setattr(_mnist, "_FASHION_MNIST_CONTENT", known)
     result = load_fashion_mnist(data_home=places.data_home, download=False)
     assert loaded_pixel(result) == 1
 
@@ -415,7 +417,7 @@ def test_failed_download_is_chained_into_the_not_found_error(monkeypatch, loader
         raise OSError("name resolution failed")
 
     name = f"_download_{loader.__name__.removeprefix('load_')}"
-    monkeypatch.setattr(datasets, name, broken_download)
+    monkeypatch.setattr(_mnist, name, broken_download)
     with pytest.raises(DatasetNotFoundError, match="name resolution failed") as info:
         loader()
     assert isinstance(info.value.__cause__, OSError)
@@ -456,7 +458,7 @@ def test_download_calls_get_file_as_keras_does_into_the_cache(
     calls = []
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file(calls))
     downloader = f"_download_{name}"
-    monkeypatch.setattr(datasets, downloader, REAL_DOWNLOADERS[downloader])
+    monkeypatch.setattr(_mnist, downloader, REAL_DOWNLOADERS[downloader])
     loader = getattr(datasets, f"load_{name}")
 
     assert loaded_pixel(loader()) == 6
@@ -522,7 +524,8 @@ def test_module_imports_neither_keras_nor_scikit_learn():
     code = (
         "import importlib.util, sys\n"
         f"spec = importlib.util.spec_from_file_location('ds', {datasets.__file__!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "module = sys.modules['ds'] = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
         "heavy = {'keras', 'tensorflow', 'sklearn'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
@@ -533,16 +536,16 @@ def test_module_imports_neither_keras_nor_scikit_learn():
     not REAL_FASHION_MNIST.is_dir(), reason="dataset-fashion-mnist not installed"
 )
 def test_real_fashion_mnist_from_the_system_folder(monkeypatch):
-    monkeypatch.setattr(datasets, "_SYSTEM_FASHION_MNIST_DIR", REAL_FASHION_MNIST)
+    monkeypatch.setattr(_mnist, "_SYSTEM_FASHION_MNIST_DIR", REAL_FASHION_MNIST)
     verified = []
-    real_verify = datasets._verify_content
+    real_verify = _files._verify_content
 
     def spy(payload, path, stem, title, known_content):
         real_verify(payload, path, stem, title, known_content)
         if len(payload) == known_content[stem][0]:
             verified.append(stem)
 
-    monkeypatch.setattr(datasets, "_verify_content", spy)
+    monkeypatch.setattr(_files, "_verify_content", spy)
     (X_train, y_train), (X_test, y_test) = load_fashion_mnist(
         flatten=False, download=False
     )

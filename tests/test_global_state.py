@@ -29,7 +29,7 @@ from skae import (
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
 )
-from skae._variational_layers import GaussianSampling
+from skae.networks.layers import GaussianSampling
 
 ESTIMATORS = {
     "dense": AutoencoderTransformer(2, hidden_layer_sizes=(4,)),

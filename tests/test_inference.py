@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skae import _inference
-from skae._inference import ACTIVATIONS, ForwardPlan
+from skae.inference import numpy_pass as _inference
+from skae.inference.numpy_pass import ACTIVATIONS, ForwardPlan
 
 
 def make_data(n_samples=33, n_features=5, seed=0):

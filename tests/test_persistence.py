@@ -11,7 +11,7 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone
 
 from skae import AutoencoderTransformer
-from skae._persistence import model_from_bytes, model_to_bytes
+from skae.saving.keras_bytes import model_from_bytes, model_to_bytes
 
 
 def make_data(n_samples=50, n_features=6, seed=0):

@@ -29,9 +29,9 @@ from skae import (
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
 )
-from skae._archive import DIGEST_LENGTH, SEAL_PREFIX, seal, unsealed_comment
-from skae._persistence import model_to_bytes
-from skae._saving import FORMAT_VERSION
+from skae.saving.archive import DIGEST_LENGTH, SEAL_PREFIX, seal, unsealed_comment
+from skae.saving.format import FORMAT_VERSION
+from skae.saving.keras_bytes import model_to_bytes
 
 
 def make_data(n_samples=40, n_features=16, seed=0):

@@ -17,7 +17,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
-from skae._training import TrainingMonitor, make_dataset
+from skae.fitting.loop import TrainingMonitor, make_dataset
 
 
 class FakeModel:

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ._streaming import StreamedRows
+from .._arrays import StreamedRows
 
 # Compiling a training step into a graph costs one to several seconds, which a
 # fit of a few dozen steps never wins back (each step then saves milliseconds).

@@ -101,7 +101,7 @@ def build_shortcut_encoder(stack, n_features, n_components, *, activity_l1, seed
     ``projection`` is a linear map the estimator sets to PCA's; ``correction``
     starts at zero, so the encoder starts as PCA.
     """
-    from ._residual_layers import Residual
+    from .layers import Residual
 
     seeds = layer_seeds(seed, len(stack.hidden_layer_sizes) + 1)
     body = [
@@ -121,7 +121,7 @@ def build_shortcut_encoder(stack, n_features, n_components, *, activity_l1, seed
 
 def build_shortcut_decoder(stack, n_components, n_features, *, output_activation, seed):
     """Return the decoder ``reconstruction(z) + correction(hidden(z))``."""
-    from ._residual_layers import Residual
+    from .layers import Residual
 
     mirrored = tuple(reversed(stack.hidden_layer_sizes))
     seeds = layer_seeds(seed + 1, len(mirrored) + 1)

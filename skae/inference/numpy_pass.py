@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from ._streaming import dense_rows
+from .._arrays import dense_rows
 
 # Rows per chunk are chosen so that one chunk's widest activation, or the widest
 # scratch buffer a step allocates, takes about this many bytes; it bounds the

@@ -6,9 +6,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import ACTIVATION_NAMES, BaseAutoencoder
-from ._docstrings import fill_shared_docs
-from ._validation import positive_int_tuple
+from .._validation import positive_int_tuple
+from .base import ACTIVATION_NAMES, BaseAutoencoder
+from .docstrings import fill_shared_docs
 
 
 @fill_shared_docs
@@ -241,7 +241,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         return self.activation if not hidden else "linear"
 
     def _dense_stack(self):
-        from ._dense_builders import DenseStack
+        from ..networks.dense import DenseStack
 
         hidden = self._hidden_layer_sizes()
         return DenseStack(
@@ -252,7 +252,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_encoder(self, n_features, seed):
-        from ._dense_builders import build_dense_encoder, build_shortcut_encoder
+        from ..networks.dense import build_dense_encoder, build_shortcut_encoder
 
         if self._uses_shortcut():
             return build_shortcut_encoder(
@@ -272,7 +272,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_decoder(self, n_features, output_activation, seed):
-        from ._dense_builders import build_dense_decoder, build_shortcut_decoder
+        from ..networks.dense import build_dense_decoder, build_shortcut_decoder
 
         build = build_shortcut_decoder if self._uses_shortcut() else build_dense_decoder
         return build(

@@ -10,7 +10,7 @@ import math
 
 import keras
 
-from ._dense_builders import code_regularizer, layer_seeds, seeded_dense
+from .dense import code_regularizer, layer_seeds, seeded_dense
 
 
 def _seeded_lstm(units, seed, name, **kwargs):

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
-from ._docstrings import fill_shared_docs
-from ._validation import check_shape_fits_rows, shape_param
+from .._validation import check_shape_fits_rows, shape_param
+from .base import BaseAutoencoder
+from .docstrings import fill_shared_docs
 
 
 @fill_shared_docs
@@ -148,7 +148,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         return shape
 
     def build_encoder(self, n_features, seed):
-        from ._sequence_builders import build_sequence_encoder
+        from ..networks.sequence import build_sequence_encoder
 
         return build_sequence_encoder(
             self._resolve_sequence_shape(n_features),
@@ -159,7 +159,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_decoder(self, n_features, output_activation, seed):
-        from ._sequence_builders import build_sequence_decoder
+        from ..networks.sequence import build_sequence_decoder
 
         return build_sequence_decoder(
             self._resolve_sequence_shape(n_features),

@@ -18,7 +18,7 @@ The zip's comment holds the SHA-256 of every byte before it, checked before
 anything is parsed (format 2; format 1 files have none). Reading never runs
 code from the file: the zip is read in memory (nothing is extracted), every
 member name is checked, every parser's failure is a ``ValueError`` (see
-:mod:`skae._archive`), the estimator class must be one of
+:mod:`skae.saving.archive`), the estimator class must be one of
 skae's or one the caller names, the Keras configuration may only name Keras or
 skae objects (or the caller's ``custom_objects``), and the model is loaded with
 Keras's ``safe_mode``. Only the ``.keras`` member is written to disk, into a
@@ -35,7 +35,7 @@ import zipfile
 
 import numpy as np
 
-from ._archive import (
+from .archive import (
     DAMAGE_ERRORS,
     check_seal,
     read_npz,
@@ -178,7 +178,7 @@ def save(estimator, path):
     """
     import skae
 
-    from ._base import BaseAutoencoder
+    from ..estimators.base import BaseAutoencoder
 
     if not isinstance(estimator, BaseAutoencoder):
         raise TypeError(f"Expected a skae estimator; got {type(estimator).__name__}.")
@@ -237,7 +237,7 @@ def save(estimator, path):
 def load(path, *, custom_objects=None):
     """Load an estimator written by :meth:`BaseAutoencoder.save`.
 
-    Loading runs no code from the file: see :mod:`skae._saving`. A malformed,
+    Loading runs no code from the file: see :mod:`skae.saving.format`. A malformed,
     truncated or tampered file raises a ``ValueError`` saying what is wrong.
 
     Parameters
@@ -347,7 +347,7 @@ def _check_version(metadata, sealed):
 def _estimator_class(name, custom_objects):
     import skae
 
-    from ._base import BaseAutoencoder
+    from ..estimators.base import BaseAutoencoder
 
     known = {
         cls.__name__: cls
@@ -372,7 +372,7 @@ def _estimator_class(name, custom_objects):
 
 def _load_keras_model(data, custom_objects):
     """Check the ``.keras`` member's names and configuration, then let Keras load it."""
-    from ._persistence import model_from_bytes
+    from .keras_bytes import model_from_bytes
 
     inner = read_zip(data, "the Keras model archive", _is_keras_member)
     if "config.json" not in inner:

@@ -6,9 +6,9 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ACTIVATION_NAMES, BaseAutoencoder
-from ._docstrings import fill_shared_docs
-from ._validation import check_shape_fits_rows, positive_int_tuple, shape_param
+from .._validation import check_shape_fits_rows, positive_int_tuple, shape_param
+from .base import ACTIVATION_NAMES, BaseAutoencoder
+from .docstrings import fill_shared_docs
 
 
 @fill_shared_docs
@@ -174,7 +174,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         return shape
 
     def build_encoder(self, n_features, seed):
-        from ._conv_builders import build_conv_encoder
+        from ..networks.conv import build_conv_encoder
 
         return build_conv_encoder(
             self._resolve_image_shape(n_features),
@@ -187,7 +187,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_decoder(self, n_features, output_activation, seed):
-        from ._conv_builders import build_conv_decoder
+        from ..networks.conv import build_conv_decoder
 
         return build_conv_decoder(
             self._resolve_image_shape(n_features),

@@ -30,7 +30,7 @@ def model_from_bytes(data, custom_objects=None):
 
     # Importing skae's layer modules registers their layers with Keras, which
     # a fresh process has not done before it builds a model itself.
-    from . import _residual_layers, _variational_layers  # noqa: F401
+    from ..networks import layers  # noqa: F401
 
     with tempfile.TemporaryDirectory(prefix="skae-") as folder:
         path = os.path.join(folder, "model.keras")

@@ -7,10 +7,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ACTIVATION_NAMES, BaseAutoencoder, validate_rows
-from ._docstrings import fill_shared_docs
-from ._streaming import dense_rows
-from ._validation import positive_int_tuple
+from .._arrays import dense_rows
+from .._validation import positive_int_tuple
+from .base import ACTIVATION_NAMES, BaseAutoencoder, validate_rows
+from .docstrings import fill_shared_docs
 
 
 @fill_shared_docs
@@ -179,7 +179,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         return elbo
 
     def _elbo(self, X):
-        from ._variational_layers import bounded_log_var
+        from ..networks.layers import bounded_log_var
 
         stats = self._encoder_plan(X)
         mean = stats[:, : self.n_components]
@@ -204,12 +204,12 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         return self._encoder_plan(X, dtype=dtype)[:, : self.n_components]
 
     def _dense_stack(self):
-        from ._dense_builders import DenseStack
+        from ..networks.dense import DenseStack
 
         return DenseStack(self._hidden_layer_sizes(), self.activation)
 
     def build_encoder(self, n_features, seed):
-        from ._dense_builders import build_dense_encoder
+        from ..networks.dense import build_dense_encoder
 
         # One output per mean and one per log-variance.
         return build_dense_encoder(
@@ -222,7 +222,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         )
 
     def build_decoder(self, n_features, output_activation, seed):
-        from ._dense_builders import build_dense_decoder
+        from ..networks.dense import build_dense_decoder
 
         return build_dense_decoder(
             self._dense_stack(),
@@ -233,7 +233,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         )
 
     def _build_bottleneck(self, n_features, seed):
-        from ._variational_layers import GaussianSampling
+        from ..networks.layers import GaussianSampling
 
         return GaussianSampling(
             self.n_components,

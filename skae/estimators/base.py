@@ -24,8 +24,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._inference import ACTIVATIONS
-from ._streaming import StreamedRows, dense_rows, is_streamed
+from .._arrays import StreamedRows, dense_rows, is_streamed
+from ..inference.numpy_pass import ACTIVATIONS
 
 ACTIVATION_NAMES = frozenset(ACTIVATIONS)
 LOSSES = ("mse", "binary_crossentropy")
@@ -370,8 +370,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
 
     def _train(self, model, X_train, X_val, **settings):
-        """:func:`skae._training.train` with this estimator's training parameters."""
-        from ._training import train
+        """:func:`skae.fitting.loop.train` with this estimator's training parameters."""
+        from ..fitting.loop import train
 
         return train(
             model,
@@ -415,7 +415,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _build_model(self, X_train, output_activation, seed):
         """Build the encoder and decoder, initialise them and join them."""
-        from ._model import join_autoencoder
+        from ..networks.autoencoder import join_autoencoder
 
         n_features = X_train.shape[1]
         encoder = self.build_encoder(n_features, seed=seed)
@@ -458,7 +458,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         if self.distribute is None:
             return self.model_
-        from ._persistence import model_from_bytes, model_to_bytes
+        from ..saving.keras_bytes import model_from_bytes, model_to_bytes
 
         return model_from_bytes(model_to_bytes(self.model_))
 
@@ -594,8 +594,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _set_model(self, model):
         """Store the Keras models and compile their NumPy forward passes."""
-        from ._inference import ForwardPlan
-        from ._model import split_autoencoder
+        from ..inference.numpy_pass import ForwardPlan
+        from ..networks.autoencoder import split_autoencoder
 
         self.model_ = model
         self.encoder_, self.decoder_ = split_autoencoder(model)
@@ -678,7 +678,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         -------
         path : str
         """
-        from ._saving import save
+        from ..saving.format import save
 
         return save(self, path)
 
@@ -689,7 +689,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         state["distribute"] = None
         state.pop("_partial", None)
         if "model_" in state:
-            from ._persistence import model_to_bytes
+            from ..saving.keras_bytes import model_to_bytes
 
             state["_model_archive"] = model_to_bytes(state["model_"])
             for key in (
@@ -706,7 +706,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         archive = state.pop("_model_archive", None)
         super().__setstate__(state)
         if archive is not None:
-            from ._persistence import model_from_bytes
+            from ..saving.keras_bytes import model_from_bytes
 
             self._set_model(model_from_bytes(archive))
 

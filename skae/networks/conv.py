@@ -11,7 +11,7 @@ import math
 
 import keras
 
-from ._dense_builders import code_regularizer, layer_seeds, seeded_dense
+from .dense import code_regularizer, layer_seeds, seeded_dense
 
 
 def downsampled_size(image_shape, n_blocks):

@@ -1,0 +1,1 @@
+"""The scikit-learn face: one estimator class per autoencoder family."""

@@ -1,0 +1,1 @@
+"""Training: the input pipeline, the fit loop and what watches it."""

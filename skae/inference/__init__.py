@@ -1,0 +1,1 @@
+"""Where transform runs: the fitted Keras models applied to rows."""

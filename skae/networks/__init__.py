@@ -1,0 +1,1 @@
+"""The Keras side: builders of encoders and decoders, and skae's own layers."""

@@ -1,0 +1,1 @@
+"""Files: the safe model format, its archives, and Keras models as bytes."""
