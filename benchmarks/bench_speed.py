@@ -9,8 +9,11 @@ after the other, as medians of repeats (``time.perf_counter``):
   yardstick for the GFLOP/s a training run achieves.
 * ``inference``: ``transform`` and ``inverse_transform`` of one row and of
   10,000 rows for every model family at ``n_components=32``, against
-  ``PCA(32)`` on the same rows, and against Keras's ``model.predict`` on the
-  fitted encoder and decoder (what a hand-written Keras pipeline calls).
+  ``PCA(32)`` on the same rows, and against Keras's ``predict_on_batch`` over
+  1,024-row chunks on the fitted encoder and decoder (what a well-tuned
+  hand-written Keras pipeline calls); and, for the dense models, the decoder's
+  NumPy pass against its compiled Keras call at 1 to 256 rows, which places
+  the handover between the two.
 * ``fit``: the tutorial's model (``Dense(32, relu)`` encoder, ``Dense(784,
   sigmoid)`` decoder, adam, binary cross-entropy, batch 256) trained for 10
   epochs on the training rows, written as the tutorial writes it with
@@ -220,6 +223,13 @@ def time_pair(transform, inverse, X1, Xn, sizes):
     }
 
 
+def keras_predict(model, X, chunk=1024):
+    """A well-tuned hand-written Keras call: ``predict_on_batch`` over chunks."""
+    return np.concatenate(
+        [model.predict_on_batch(X[i : i + chunk]) for i in range(0, len(X), chunk)]
+    )
+
+
 def measure_inference(X_train, X_test, sizes, seed):
     X1 = X_test[:1]
     Xn = rows_of(X_test, sizes.many_rows)
@@ -231,29 +241,59 @@ def measure_inference(X_train, X_test, sizes, seed):
         }
     ]
     fit_rows = X_train[: sizes.inference_fit_rows]
+    crossover = []
     for name, model in inference_models(X_train.shape[1], seed).items():
         model.fit(fit_rows)
         row = {"model": name}
+        # Timed before the models are handed out (which would send every call
+        # through Keras, see skae.inference.runner).
         row.update(time_pair(model.transform, model.inverse_transform, X1, Xn, sizes))
+        if name.startswith("AE") and "conv" not in name and "sequence" not in name:
+            crossover.append({"model": name, **measure_crossover(model, X_test)})
         encoder, decoder = model.encoder_, model.decoder_
         Zn = model.transform(Xn)  # codes to decode, and to compare with Keras's
         row["predict_transform_1"] = median_seconds(
-            lambda e=encoder: e.predict(X1, verbose=0), sizes.predict_repeats
+            lambda e=encoder: e.predict_on_batch(X1), sizes.predict_repeats
         )
         row["predict_transform_n"] = median_seconds(
-            lambda e=encoder: e.predict(Xn, verbose=0), sizes.many_rows_repeats
+            lambda e=encoder: keras_predict(e, Xn), sizes.many_rows_repeats
         )
         row["predict_inverse_n"] = median_seconds(
-            lambda d=decoder, z=Zn: d.predict(z, verbose=0), sizes.many_rows_repeats
+            lambda d=decoder, z=Zn: keras_predict(d, z), sizes.many_rows_repeats
         )
+        row["transform_n_vs_keras"] = row["transform_n"] / row["predict_transform_n"]
+        row["inverse_n_vs_keras"] = row["inverse_n"] / row["predict_inverse_n"]
         # The variational encoder outputs means, then log-variances.
-        keras_codes = encoder.predict(Xn, verbose=0)[:, : Zn.shape[1]]
+        keras_codes = keras_predict(encoder, Xn)[:, : Zn.shape[1]]
         row["max_abs_diff_to_keras"] = float(np.max(np.abs(Zn - keras_codes)))
         rows.append(row)
     for row in rows:
         for key in ("transform_1", "inverse_1", "transform_n", "inverse_n"):
             row[f"{key}_vs_pca"] = row[key] / rows[0][key]
-    return {"rows_many": sizes.many_rows, "models": rows}
+    return {"rows_many": sizes.many_rows, "models": rows, "crossover": crossover}
+
+
+CROSSOVER_ROWS = (1, 4, 16, 64, 256)
+
+
+def measure_crossover(model, X):
+    """Seconds of the NumPy pass and of Keras's compiled call, by rows.
+
+    Where the two meet is where skae.inference.runner hands a dense stack over
+    from NumPy to Keras (NUMPY_MAX_ROWS).
+    """
+    from skae.inference.numpy_pass import forward
+
+    run = model._models.decode
+    steps = run._numpy_steps(np.dtype(np.float32))
+    Z = model.transform(rows_of(X, max(CROSSOVER_ROWS))).astype(np.float32)
+    result = {}
+    for n in CROSSOVER_ROWS:
+        result[f"numpy_{n}"] = median_seconds(lambda z=Z[:n]: forward(steps, z), 20)
+        result[f"keras_{n}"] = median_seconds(
+            lambda z=Z[:n]: run.compiled(z, np.float32), 20
+        )
+    return result
 
 
 # -- fit ----------------------------------------------------------------------------
@@ -353,7 +393,7 @@ def traced_peak(function):
 
 
 def measure_memory(X_train, sizes, seed):
-    from skae.inference import numpy_pass as _inference
+    from skae.inference import compiled
 
     model = AutoencoderTransformer(N_COMPONENTS, epochs=1, random_state=seed)
     model.fit(X_train[:2_000])
@@ -371,7 +411,7 @@ def measure_memory(X_train, sizes, seed):
         "transform_output_bytes": Z.nbytes,
         "transform_peak_bytes": peak,
         "transform_working_set_bytes": working_set,
-        "chunk_bytes": _inference.CHUNK_BYTES,
+        "chunk_bytes": compiled.CHUNK_BYTES,
         "fit_input_bytes": X_train.nbytes,
         "fit_peak_bytes": fit_peak,
         "fit_peak_vs_input": fit_peak / X_train.nbytes,
@@ -525,9 +565,9 @@ def report(results):
                     "inverse 1 row",
                     f"transform {n} rows",
                     f"inverse {n} rows",
-                    "encoder.predict 1 row",
-                    f"encoder.predict {n} rows",
-                    f"decoder.predict {n} rows",
+                    "Keras 1 row",
+                    f"Keras {n} rows: transform",
+                    "inverse",
                 ],
                 [
                     [
@@ -539,14 +579,36 @@ def report(results):
                         ms(row["predict_transform_1"])
                         if "predict_transform_1" in row
                         else "",
-                        ms(row["predict_transform_n"])
+                        f"{ms(row['predict_transform_n'])} "
+                        f"(skae {x(row['transform_n_vs_keras'])})"
                         if "predict_transform_n" in row
                         else "",
-                        ms(row["predict_inverse_n"])
+                        f"{ms(row['predict_inverse_n'])} "
+                        f"(skae {x(row['inverse_n_vs_keras'])})"
                         if "predict_inverse_n" in row
                         else "",
                     ]
                     for row in inf["models"]
+                ],
+            ),
+            "",
+            "Keras: the fitted encoder's and decoder's `predict_on_batch` over "
+            "1,024-row chunks; skae's time on the same rows as a multiple of it.",
+            "",
+            "### inference crossover: the decoder in NumPy against Keras's compiled "
+            "call (ms)",
+            "",
+            table(
+                ["model", *(f"{n} rows" for n in CROSSOVER_ROWS)],
+                [
+                    [
+                        row["model"],
+                        *(
+                            f"{ms(row[f'numpy_{n}'])} / {ms(row[f'keras_{n}'])}"
+                            for n in CROSSOVER_ROWS
+                        ),
+                    ]
+                    for row in inf["crossover"]
                 ],
             ),
             "",

@@ -20,7 +20,6 @@ class ResidualAutoencoder(BaseAutoencoder):
 
     _parameter_constraints = {**BaseAutoencoder._parameter_constraints}
     _parameter_constraints["width"] = [int]
-    _architecture_params = ("n_components", "width")
 
     def __init__(
         self, n_components=2, *, width=8, epochs=3, batch_size=32, random_state=None

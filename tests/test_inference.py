@@ -1,12 +1,17 @@
-"""The NumPy forward pass behind transform and inverse_transform."""
+"""Where transform runs: the NumPy pass for a few rows, Keras's compiled call else."""
+
+import warnings
 
 import keras
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
-from skae.inference import numpy_pass as _inference
-from skae.inference.numpy_pass import ACTIVATIONS, ForwardPlan
+from skae import AutoencoderTransformer, ConvAutoencoderTransformer
+from skae.inference import compiled, runner
+from skae.inference.compiled import CompiledPass
+from skae.inference.numpy_pass import ACTIVATIONS, dense_steps, forward
+from skae.inference.runner import NUMPY_MAX_ROWS, ModelRunner
 
 
 def make_data(n_samples=33, n_features=5, seed=0):
@@ -17,453 +22,226 @@ def keras_output(model, X):
     return keras.ops.convert_to_numpy(model(X.astype(np.float32), training=False))
 
 
+def dense_model(*layers, n_features=5):
+    return keras.Sequential([keras.Input((n_features,)), *layers])
+
+
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_dense_plan_matches_keras_for_every_activation(activation):
-    model = keras.Sequential(
-        [
-            keras.Input((5,)),
-            keras.layers.Dense(7, activation=activation),
-            keras.layers.Dense(3, activation=activation),
-        ]
+def test_numpy_pass_matches_keras_for_every_activation(activation):
+    model = dense_model(
+        keras.layers.Dense(7, activation=activation),
+        keras.layers.Dense(3, activation=activation),
     )
-    plan = ForwardPlan(model)
-    assert plan.uses_numpy
+    steps = dense_steps(model)
+    assert steps is not None
     X = make_data()
-    assert_allclose(plan(X), keras_output(model, X), rtol=1e-5, atol=1e-6)
+    assert_allclose(forward(steps, X), keras_output(model, X), rtol=1e-5, atol=1e-6)
 
 
-def test_plan_handles_batch_normalization_and_dropout():
-    model = keras.Sequential(
-        [
-            keras.Input((5,)),
-            keras.layers.Dense(6),
-            keras.layers.BatchNormalization(),
-            keras.layers.Activation("tanh"),
-            keras.layers.Dropout(0.5),
-            keras.layers.GaussianNoise(1.0),
-            keras.layers.Dense(2, use_bias=False),
-        ]
+def test_numpy_pass_handles_batch_normalization_and_dropout():
+    model = dense_model(
+        keras.layers.Dense(6),
+        keras.layers.BatchNormalization(),
+        keras.layers.Activation("tanh"),
+        keras.layers.Dropout(0.5),
+        keras.layers.GaussianNoise(1.0),
+        keras.layers.Dense(2, use_bias=False),
     )
     bn = model.layers[1]
     bn.moving_mean.assign(np.linspace(-1, 1, 6))
     bn.moving_variance.assign(np.linspace(0.5, 2, 6))
     bn.gamma.assign(np.linspace(0.5, 1.5, 6))
     bn.beta.assign(np.linspace(-0.2, 0.2, 6))
-    plan = ForwardPlan(model)
-    assert plan.uses_numpy
     X = make_data()
-    assert_allclose(plan(X), keras_output(model, X), rtol=1e-5, atol=1e-6)
-
-
-def test_unknown_layers_run_through_keras():
-    model = keras.Sequential(
-        [keras.Input((5,)), keras.layers.Dense(4), keras.layers.UnitNormalization()]
+    assert_allclose(
+        forward(dense_steps(model), X), keras_output(model, X), rtol=1e-5, atol=1e-6
     )
-    plan = ForwardPlan(model)
-    assert not plan.uses_numpy
-    X = make_data()
-    out = plan(X, dtype=np.float32)
-    assert out.dtype == np.float32
-    assert_allclose(out, keras_output(model, X), rtol=1e-6)
 
 
-def test_rows_do_not_depend_on_the_rest_of_the_batch():
-    """Check that a row's float64 output barely depends on the rest of the batch."""
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, "relu")])
-    plan = ForwardPlan(model)
-    X = make_data(n_samples=50)
-    full = plan(X)
-    one_by_one = np.vstack([plan(X[i : i + 1]) for i in range(len(X))])
-    # BLAS may sum in another order for one row than for many: a few ulps only.
-    assert_allclose(full, one_by_one, rtol=1e-13, atol=1e-15)
+def test_numpy_pass_runs_the_pca_shortcut_models_skae_builds():
+    X = np.random.default_rng(0).random((60, 8))
+    est = AutoencoderTransformer(3, hidden_layer_sizes=(6,), epochs=2, random_state=0)
+    est.fit(X)
+    models = est._models
+    for model in (models.encoder, models.decoder):
+        steps = dense_steps(model)
+        assert steps is not None, model.summary()
+        x = np.random.default_rng(1).normal(size=(5, model.input_shape[1]))
+        assert_allclose(forward(steps, x), keras_output(model, x), rtol=1e-5, atol=1e-6)
 
 
-def test_chunking_bounds_rows_per_step_and_keeps_results(monkeypatch):
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, "relu")])
-    X = make_data(n_samples=101)
-    expected = ForwardPlan(model)(X)
-    # Five float64 values per chunk: one row of the widest layer.
-    monkeypatch.setattr(_inference, "CHUNK_BYTES", 5 * 8)
-    seen = []
-    plan = ForwardPlan(model)
-    original = plan._run_numpy
-
-    def spy(x, dtype):
-        seen.append(len(x))
-        return original(x, dtype)
-
-    plan._run_numpy = spy
-    assert_allclose(plan(X), expected, rtol=1e-12)
-    assert max(seen) == 1 and len(seen) == 101
-
-
-def test_output_dtype_is_the_requested_one():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
-    plan = ForwardPlan(model)
-    X = make_data()
-    assert plan(X, dtype=np.float32).dtype == np.float32
-    assert plan(X).dtype == np.float64
-    assert_allclose(plan(X, dtype=np.float32), plan(X), rtol=1e-5, atol=1e-6)
+@pytest.mark.parametrize(
+    "model",
+    [
+        dense_model(keras.layers.Dense(4), keras.layers.UnitNormalization()),
+        dense_model(keras.layers.Reshape((5, 1)), keras.layers.Flatten()),
+        dense_model(keras.layers.Dense(4, activation="hard_sigmoid")),
+    ],
+    ids=["unknown-layer", "reshape", "unknown-activation"],
+)
+def test_models_outside_dense_stacks_take_the_keras_path(model):
+    """A layer the NumPy pass does not know sends the whole model to Keras."""
+    assert dense_steps(model) is None
+    run = ModelRunner(model)
+    X = make_data(n_samples=3)
+    assert run._numpy_steps(np.dtype(np.float64)) is None
+    assert_allclose(run(X), keras_output(model, X), rtol=1e-6, atol=1e-6)
 
 
-def test_functional_models_run_through_keras():
+def test_functional_models_take_the_keras_path():
     inputs = keras.Input((5,))
-    branch = keras.layers.Dense(3)(inputs)
-    outputs = keras.layers.Add()([keras.layers.Dense(3)(inputs), branch])
-    model = keras.Model(inputs, outputs)
-    plan = ForwardPlan(model)
-    assert not plan.uses_numpy
-    X = make_data()
-    assert_allclose(plan(X), keras_output(model, X), rtol=1e-5, atol=1e-6)
-
-
-def test_keras_fallback_computes_float64_input_in_float64():
-    """Check that rows run through Keras do not depend on their batch either."""
-    inputs = keras.Input((5,))
-    hidden = keras.layers.Dense(16, activation="tanh")(inputs)
     outputs = keras.layers.Add()(
-        [keras.layers.Dense(3)(hidden), keras.layers.Dense(3)(inputs)]
+        [keras.layers.Dense(3)(inputs), keras.layers.Dense(3)(inputs)]
     )
-    plan = ForwardPlan(keras.Model(inputs, outputs))
-    assert not plan.uses_numpy
+    model = keras.Model(inputs, outputs)
+    assert dense_steps(model) is None
+    X = make_data()
+    assert_allclose(ModelRunner(model)(X), keras_output(model, X), rtol=1e-6)
+
+
+def test_runner_takes_numpy_for_few_rows_and_keras_for_many(monkeypatch):
+    model = dense_model(keras.layers.Dense(4, "relu"))
+    run = ModelRunner(model)
+    calls = []
+    monkeypatch.setattr(
+        run.compiled,
+        "_predict",
+        lambda x: calls.append(len(x)) or keras_output(model, x),
+    )
+    run(make_data(n_samples=NUMPY_MAX_ROWS))
+    assert calls == [run.compiled.chunk_rows]  # the probe batch only, padded
+    run(make_data(n_samples=NUMPY_MAX_ROWS + 1))
+    assert len(calls) == 2
+
+
+def test_compiled_rows_are_bit_identical_whatever_the_batch():
+    """Fixed-size, padded chunks: a row's result never depends on its batch."""
+    model = dense_model(keras.layers.Dense(16, "tanh"), keras.layers.Dense(3))
+    run = CompiledPass(model)
     X = make_data(n_samples=40)
-    full = plan(X)
-    one_by_one = np.vstack([plan(X[i : i + 1]) for i in range(len(X))])
-    assert_allclose(full, one_by_one, rtol=1e-12, atol=1e-14)
-    assert plan(X, dtype=np.float32).dtype == np.float32
+    full = run(X)
+    one_by_one = np.vstack([run(X[i : i + 1]) for i in range(len(X))])
+    assert_array_equal(full, one_by_one)
+    assert_array_equal(run(X[::-1]), full[::-1])
 
 
-# -- layers beyond Dense: each must match Keras in float64 and float32 ---------------
+def test_compiled_chunks_bound_the_rows_per_call(monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_CHUNK_ROWS", 16)
+    model = dense_model(keras.layers.Dense(4, "relu"))
+    run = CompiledPass(model)
+    seen = []
+    original = run._predict
+    monkeypatch.setattr(run, "_predict", lambda x: seen.append(len(x)) or original(x))
+    X = make_data(n_samples=50)
+    out = run(X, np.float32)
+    assert seen == [16] * 4
+    assert out.dtype == np.float32 and out.shape == (50, 4)
+    assert_allclose(out, keras_output(model, X), rtol=1e-6, atol=1e-6)
 
 
-def randomize_weights(model, seed=0):
-    """Give every weight, biases included, small random values."""
-    rng = np.random.default_rng(seed)
-    for weight in model.weights:
-        weight.assign(0.5 * rng.normal(size=weight.shape))
+def test_numpy_pass_gives_the_requested_dtype_and_agrees_with_keras():
+    model = dense_model(keras.layers.Dense(4, "sigmoid"))
+    run = ModelRunner(model)
+    X = make_data(n_samples=10)
+    assert run(X, np.float32).dtype == np.float32
+    assert run(X).dtype == np.float64
+    assert_allclose(run(X), run.compiled(X), rtol=1e-6, atol=1e-7)
 
 
-def assert_plan_matches_keras(model, X, rtol=1e-5, atol=1e-5):
-    plan = ForwardPlan(model)
-    assert plan.uses_numpy
-    expected = keras_output(model, X)
-    for dtype in (np.float64, np.float32):
-        out = plan(X.astype(dtype), dtype=dtype)
-        assert out.dtype == dtype
-        assert_allclose(out, expected, rtol=rtol, atol=atol)
+def test_a_numpy_pass_that_disagrees_with_keras_warns_and_is_not_used(monkeypatch):
+    model = dense_model(keras.layers.Dense(4))
+    broken = dense_steps(model) + [(lambda x: x + 1.0, ())]
+    monkeypatch.setattr(runner, "dense_steps", lambda model: broken)
+    run = ModelRunner(model)
+    X = make_data(n_samples=3)
+    with pytest.warns(RuntimeWarning, match="disagrees with Keras"):
+        out = run(X)
+    assert_allclose(out, keras_output(model, X), rtol=1e-6, atol=1e-6)
 
 
-def image_model(shape, *layers):
-    """A Sequential from flat rows to ``layers`` applied on images, flattened."""
-    return keras.Sequential(
-        [
-            keras.Input((int(np.prod(shape)),)),
-            keras.layers.Reshape(shape),
-            *layers,
-            keras.layers.Flatten(),
-        ]
-    )
+# -- the Keras models are the fitted state ---------------------------------------------
 
 
-# Few channels into more filters are gathered (im2col); many into one, scattered.
-@pytest.mark.parametrize(
-    "shape, filters", [((5, 5, 2), 3), ((6, 7, 1), 3), ((6, 5, 8), 1)]
-)
-@pytest.mark.parametrize("padding", ["same", "valid"])
-@pytest.mark.parametrize("strides", [1, 2, (2, 3)])
-@pytest.mark.parametrize("kernel_size", [1, 2, 3, (3, 2)])
-def test_conv2d_matches_keras(kernel_size, strides, padding, shape, filters):
-    conv = keras.layers.Conv2D(
-        filters, kernel_size, strides, padding, activation="relu"
-    )
-    model = image_model(shape, conv)
-    randomize_weights(model)
-    assert_plan_matches_keras(model, make_data(n_features=int(np.prod(shape))))
+@pytest.fixture
+def fitted():
+    X = np.random.default_rng(0).random((80, 8))
+    est = AutoencoderTransformer(3, hidden_layer_sizes=(6,), epochs=2, random_state=0)
+    return est.fit(X), X
 
 
-@pytest.mark.parametrize("shape", [(3, 3, 2), (4, 5, 1)])
-@pytest.mark.parametrize("padding", ["same", "valid"])
-@pytest.mark.parametrize("strides", [1, 2, 3, (2, 1)])
-@pytest.mark.parametrize("kernel_size", [1, 2, 3, 4])
-def test_conv2d_transpose_matches_keras(kernel_size, strides, padding, shape):
-    conv = keras.layers.Conv2DTranspose(
-        3, kernel_size, strides, padding, activation="tanh"
-    )
-    model = image_model(shape, conv)
-    randomize_weights(model)
-    assert_plan_matches_keras(model, make_data(n_features=int(np.prod(shape))))
+def test_transform_follows_weights_set_through_encoder_(fitted):
+    """Regression: transform ran a NumPy copy of the weights taken at fit time."""
+    est, X = fitted
+    rows = X[:3]
+    before = est.transform(rows)  # builds the NumPy cache
+    encoder = est.encoder_
+    weights = [w * 0.5 for w in encoder.get_weights()]
+    encoder.set_weights(weights)
+    after = est.transform(rows)
+    assert not np.allclose(after, before)
+    assert_allclose(after, keras_output(encoder, rows), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("padding", ["same", "valid"])
-@pytest.mark.parametrize("strides", [None, 1, 2])
-@pytest.mark.parametrize("pool_size", [2, 3, (3, 2)])
-@pytest.mark.parametrize("kind", ["MaxPooling2D", "AveragePooling2D"])
-def test_pooling_matches_keras(kind, pool_size, strides, padding):
-    pool = getattr(keras.layers, kind)(pool_size, strides, padding)
-    model = image_model((5, 6, 2), pool)
-    assert_plan_matches_keras(model, make_data(n_features=60))
+def test_transform_follows_a_user_fine_tuning_model_(fitted):
+    """Regression: a user's own ``model_.fit`` left transform on the old weights."""
+    est, X = fitted
+    model = est.model_
+    before = est.transform(X[:4]), est.inverse_transform(est.transform(X[:4]))
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    model.fit(X, X, epochs=2, verbose=0)
+    codes = est.transform(X[:4])
+    assert not np.allclose(codes, before[0])
+    assert_allclose(codes, keras_output(est.encoder_, X[:4]), rtol=1e-5, atol=1e-6)
+    decoded = est.inverse_transform(codes)
+    assert_allclose(decoded, keras_output(est.decoder_, codes), rtol=1e-5, atol=1e-6)
+    expected = -np.mean((keras_output(model, X) - X) ** 2)
+    assert_allclose(est.score(X), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        keras.layers.UpSampling2D((2, 3)),
-        keras.layers.Cropping2D(((1, 0), (2, 1))),
-        keras.layers.ZeroPadding2D(((1, 2), (0, 1))),
-        keras.layers.Reshape((6, 5, 2)),
-        keras.layers.Reshape((-1, 4)),
-        keras.layers.Dense(4, activation="elu"),
-        keras.layers.BatchNormalization(),
-        keras.layers.Activation("sigmoid"),
-        keras.layers.Dropout(0.5),
-    ],
-    ids=lambda layer: type(layer).__name__,
-)
-def test_image_layer_matches_keras(layer):
-    model = image_model((5, 6, 2), layer)
-    randomize_weights(model)
-    for weight in model.weights:
-        if "variance" in weight.path:
-            weight.assign(np.abs(keras.ops.convert_to_numpy(weight)) + 0.5)
-    assert_plan_matches_keras(model, make_data(n_features=60))
+def test_models_held_from_before_a_transform_still_count(fitted):
+    """A reference taken earlier changes the weights after the cache was built."""
+    est, X = fitted
+    encoder = est.encoder_
+    est.transform(X[:2])
+    encoder.set_weights([np.zeros_like(w) for w in encoder.get_weights()])
+    assert_array_equal(est.transform(X[:2]), np.zeros((2, 3)))
 
 
-def sequence_model(n_steps, n_channels, *layers):
-    return keras.Sequential(
-        [
-            keras.Input((n_steps * n_channels,)),
-            keras.layers.Reshape((n_steps, n_channels)),
-            *layers,
-            keras.layers.Flatten(),
-        ]
-    )
+def test_dense_one_row_transform_runs_in_numpy_until_the_models_are_handed_out(
+    fitted, monkeypatch
+):
+    est, X = fitted
+    models = est._models
+    keras_calls = []
+    for run in (models.encode, models.decode):
+        original = run.compiled._predict
+        monkeypatch.setattr(
+            run.compiled,
+            "_predict",
+            lambda x, original=original: keras_calls.append(1) or original(x),
+        )
+    est.transform(X[:1])
+    est.inverse_transform(est.transform(X[:1]))
+    n_probes = len(keras_calls)  # the NumPy pass's check against Keras
+    est.transform(X[:1])
+    est.inverse_transform(est.transform(X[:1]))
+    assert len(keras_calls) == n_probes
+    assert est.decoder_ is models.decoder  # handed out: Keras runs both models now
+    est.transform(X[:1])
+    est.inverse_transform(est.transform(X[:1]))
+    assert len(keras_calls) == n_probes + 3
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        pytest.param(keras.layers.LSTM(4), id="LSTM"),
-        pytest.param(keras.layers.LSTM(4, return_sequences=True), id="LSTM-seq"),
-        pytest.param(
-            keras.layers.LSTM(3, use_bias=False, unroll=True), id="LSTM-no-bias"
-        ),
-        pytest.param(
-            keras.layers.LSTM(3, activation="relu", recurrent_activation="tanh"),
-            id="LSTM-relu-tanh",
-        ),
-        pytest.param(keras.layers.GRU(4), id="GRU"),
-        pytest.param(keras.layers.GRU(4, return_sequences=True), id="GRU-seq"),
-        pytest.param(keras.layers.GRU(3, reset_after=False), id="GRU-reset-before"),
-        pytest.param(
-            keras.layers.GRU(3, use_bias=False, activation="elu"), id="GRU-no-bias"
-        ),
-        pytest.param(
-            keras.layers.TimeDistributed(keras.layers.Dense(5, activation="relu")),
-            id="TimeDistributed-Dense",
-        ),
-        pytest.param(keras.layers.Dense(5), id="Dense-3d"),
-    ],
-)
-def test_sequence_layer_matches_keras(layer):
-    model = sequence_model(6, 3, layer)
-    randomize_weights(model)
-    assert_plan_matches_keras(model, make_data(n_features=18))
-
-
-def test_repeat_vector_matches_keras():
-    model = keras.Sequential(
-        [keras.Input((5,)), keras.layers.RepeatVector(4), keras.layers.Flatten()]
-    )
-    assert_plan_matches_keras(model, make_data())
-
-
-# -- whole autoencoder-shaped models ---------------------------------------------------
-
-
-def conv_encoder():
-    return keras.Sequential(
-        [
-            keras.Input((64,)),
-            keras.layers.Reshape((8, 8, 1)),
-            keras.layers.Conv2D(4, 3, activation="relu", padding="same"),
-            keras.layers.MaxPooling2D(2, padding="same"),
-            keras.layers.Conv2D(6, 3, activation="relu", padding="same"),
-            keras.layers.MaxPooling2D(2, padding="same"),
-            keras.layers.Flatten(),
-            keras.layers.Dense(3),
-        ]
-    )
-
-
-def conv_decoder():
-    return keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(4 * 4 * 5, activation="relu"),
-            keras.layers.Reshape((4, 4, 5)),
-            keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same"),
-            keras.layers.Conv2D(1, 3, activation="sigmoid", padding="same"),
-            keras.layers.Cropping2D(1),
-            keras.layers.Flatten(),
-        ]
-    )
-
-
-def lstm_encoder():
-    return keras.Sequential(
-        [
-            keras.Input((12,)),
-            keras.layers.Reshape((6, 2)),
-            keras.layers.LSTM(5),
-            keras.layers.Dense(3),
-        ]
-    )
-
-
-def lstm_decoder():
-    return keras.Sequential(
-        [
-            keras.Input((3,)),
-            keras.layers.Dense(5, activation="relu"),
-            keras.layers.RepeatVector(6),
-            keras.layers.LSTM(5, return_sequences=True),
-            keras.layers.TimeDistributed(keras.layers.Dense(2)),
-            keras.layers.Dense(2),
-            keras.layers.Flatten(),
-        ]
-    )
-
-
-@pytest.mark.parametrize(
-    "build", [conv_encoder, conv_decoder, lstm_encoder, lstm_decoder]
-)
-def test_autoencoder_shaped_models_match_keras(build):
-    model = build()
-    randomize_weights(model)
-    X = make_data(n_features=model.input_shape[-1])
-    assert_plan_matches_keras(model, X)
-    assert ForwardPlan(model)(X).shape == (len(X), model.output_shape[-1])
-
-
-def test_dense_applies_to_the_last_axis_of_nd_inputs():
-    model = keras.Sequential(
-        [
-            keras.Input((12,)),
-            keras.layers.Reshape((3, 4)),
-            keras.layers.Dense(5, activation="tanh"),
-            keras.layers.Flatten(),
-        ]
-    )
-    randomize_weights(model)
-    assert_plan_matches_keras(model, make_data(n_features=12))
-
-
-def test_conv_rows_do_not_depend_on_the_rest_of_the_batch():
-    """Check that a conv model's float64 rows barely depend on the batch."""
-    model = conv_encoder()
-    randomize_weights(model)
-    plan = ForwardPlan(model)
-    X = make_data(n_samples=20, n_features=64)
-    full = plan(X)
-    one_by_one = np.vstack([plan(X[i : i + 1]) for i in range(len(X))])
-    assert_allclose(full, one_by_one, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "channels, filters, way",
-    [(1, 8, "_conv2d_gather"), (8, 8, "_conv2d_gather"), (8, 1, "_conv2d_scatter")],
-)
-def test_conv2d_holds_the_smaller_of_its_two_buffers(channels, filters, way):
-    model = image_model((6, 6, channels), keras.layers.Conv2D(filters, 3))
-    steps = ForwardPlan(model)._steps
-    assert [step.fn.__name__ for step in steps if "conv" in step.fn.__name__] == [way]
-
-
-def test_chunk_width_counts_convolution_scratch():
-    """Check that chunks are sized by the im2col buffer, the widest thing held."""
-    model = image_model((4, 4, 2), keras.layers.Conv2D(3, 3, padding="same"))
-    # Outputs hold at most 48 values a row; im2col holds 4 * 4 * 3 * 3 * 2.
-    assert ForwardPlan(model)._width == 288
-
-
-def test_chunking_keeps_conv_results(monkeypatch):
-    model = conv_decoder()
-    randomize_weights(model)
-    X = make_data(n_samples=21, n_features=3)
-    expected = ForwardPlan(model)(X)
-    monkeypatch.setattr(_inference, "CHUNK_BYTES", 1)
-    assert_allclose(ForwardPlan(model)(X), expected, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "shape, layer",
-    [
-        pytest.param(
-            (6, 6, 1), keras.layers.Conv2D(2, 3, dilation_rate=2), id="dilated"
-        ),
-        pytest.param((6, 6, 2), keras.layers.Conv2D(4, 3, groups=2), id="groups"),
-        pytest.param(
-            (2, 6, 6),
-            keras.layers.MaxPooling2D(data_format="channels_first"),
-            id="MaxPooling2D-channels_first",
-        ),
-        pytest.param(
-            (2, 6, 6),
-            keras.layers.Cropping2D(1, data_format="channels_first"),
-            id="Cropping2D-channels_first",
-        ),
-        pytest.param(
-            (2, 3, 4),
-            keras.layers.Flatten(data_format="channels_first"),
-            id="Flatten-channels_first",
-        ),
-        pytest.param(
-            (3, 3, 1),
-            keras.layers.Conv2DTranspose(2, 3, 2, output_padding=1),
-            id="output_padding",
-        ),
-        pytest.param(
-            (3, 3, 2),
-            keras.layers.UpSampling2D(interpolation="bilinear"),
-            id="bilinear",
-        ),
-        pytest.param(
-            (6, 6), keras.layers.LSTM(3, go_backwards=True), id="go_backwards"
-        ),
-        pytest.param(
-            (6, 6),
-            keras.layers.LSTM(3, recurrent_activation="hard_sigmoid"),
-            id="hard_sigmoid",
-        ),
-        pytest.param(
-            (6, 6, 1),
-            keras.layers.TimeDistributed(keras.layers.Conv1D(2, 3)),
-            id="TimeDistributed-Conv1D",
-        ),
-    ],
-)
-def test_unsupported_configurations_run_through_keras(shape, layer):
-    model = image_model(shape, layer)
-    randomize_weights(model)
-    plan = ForwardPlan(model)
-    assert not plan.uses_numpy
-    X = make_data(n_features=int(np.prod(shape)))
-    assert_allclose(plan(X), keras_output(model, X), rtol=1e-6, atol=1e-6)
-
-
-@pytest.mark.parametrize(
-    "layer",
-    [
-        keras.layers.Conv2D(2, 3, data_format="channels_first"),
-        keras.layers.Conv2DTranspose(2, 3, data_format="channels_first"),
-        keras.layers.Conv2DTranspose(2, 3, dilation_rate=2),
-    ],
-    ids=["Conv2D-channels_first", "Conv2DTranspose-channels_first", "dilated"],
-)
-def test_plan_declines_convolutions_tensorflow_runs_only_on_gpus(layer):
-    # TensorFlow's CPU kernels refuse these, so here the check can only be
-    # that the plan leaves them to Keras rather than computing something else.
-    assert not ForwardPlan(image_model((2, 6, 6), layer)).uses_numpy
+def test_conv_models_run_on_keras_and_agree_with_their_models():
+    X = np.random.default_rng(0).random((30, 16))
+    est = ConvAutoencoderTransformer(
+        3, image_shape=(4, 4), filters=(2,), epochs=1, random_state=0
+    ).fit(X)
+    assert dense_steps(est._models.encoder) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = est.transform(X)
+    assert_allclose(Z, keras_output(est.encoder_, X), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("hidden", [(), (48,)])
@@ -472,14 +250,14 @@ def test_transform_memory_stays_bounded_on_a_large_slice(monkeypatch, hidden):
     the number of rows: no copy of the input, no full-size intermediate."""
     import tracemalloc
 
-    from skae import AutoencoderTransformer
-
     X = np.random.default_rng(0).uniform(size=(60_000, 64)).astype(np.float32)
     ae = AutoencoderTransformer(
         4, hidden_layer_sizes=hidden, epochs=1, random_state=0
     ).fit(X[:200])
     chunk_bytes = 2**18
-    monkeypatch.setattr(_inference, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(compiled, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(compiled, "MIN_CHUNK_ROWS", 1)
+    ae._set_model(ae._models.model)  # chunk sizes are chosen with the runners
     tracemalloc.start()
     try:
         Z = ae.transform(X)

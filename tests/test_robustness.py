@@ -31,7 +31,7 @@ from skae import (
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
 )
-from skae.estimators.base import _plain_rows
+from skae._validation import plain_rows as _plain_rows
 
 # scikit-learn's finiteness check sums the data first, and a sum of inf and -inf
 # makes NumPy warn before the check raises its ValueError.

@@ -75,10 +75,10 @@ def run_together(est, calls):
 def test_concurrent_calls_give_the_serial_results(fitted):
     calls = make_calls(fitted)
     expected = [getattr(fitted, method)(X) for method, X in calls]
-    # Start with cold forward plans, so that the weights cast to each dtype on
-    # first use are cast while eight threads ask for them.
-    for plan in (fitted._encoder_plan, fitted._decoder_plan):
-        plan._cast.clear()
+    # Start with cold runners, so that the NumPy pass is built, checked and cast
+    # to each dtype, and Keras's predict function traced, while eight threads
+    # ask for them.
+    fitted._set_model(fitted._models.model)
     for round_ in range(N_ROUNDS):
         picked = [(round_ * 5 + 3 * i) % len(calls) for i in range(N_THREADS)]
         results = run_together(fitted, [calls[i] for i in picked])

@@ -17,7 +17,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
-from skae.fitting.loop import TrainingMonitor, make_dataset
+from skae.fitting.data import make_dataset
+from skae.fitting.monitor import TrainingMonitor
 
 
 class FakeModel:
@@ -463,9 +464,10 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
     "params, kill_after",
     [
         ({"epochs": 12, "early_stopping": False, "noise": 0.1, "dropout": 0.2}, 3),
-        # Here the loss improves by less than tol at epochs 7 to 10 (1-based):
-        # a fit that forgot its patience when it resumed would stop later.
-        ({"epochs": 20, "n_iter_no_change": 4, "tol": 0.01}, 6),
+        # Here the loss improves by less than tol at epochs 9 to 11 (1-based),
+        # and the fit stops after the 11th: one killed after the 9th that
+        # forgot its patience when it resumed would stop later.
+        ({"epochs": 20, "n_iter_no_change": 3, "tol": 0.0035}, 8),
     ],
     ids=["noise_and_dropout", "early_stopping"],
 )

@@ -27,7 +27,7 @@ def fitted(digits):
 
 
 def test_transform_is_the_deterministic_posterior_mean(fitted, digits):
-    stats = fitted._encoder_plan(digits)
+    stats = fitted._models.encode(digits, np.float64)
     assert fitted.encoder_.output_shape == (None, 8)  # means and log-variances
     assert_array_equal(fitted.transform(digits), stats[:, :4])
     assert_array_equal(fitted.transform(digits), fitted.transform(digits))
@@ -50,7 +50,7 @@ def test_sample_validates_its_arguments(fitted):
 
 def test_score_samples_is_the_elbo(fitted, digits):
     X = digits[:10]
-    stats = fitted._encoder_plan(X)
+    stats = fitted._models.encode(X, np.float64)
     mean, log_var = stats[:, :4], 20 * np.tanh(stats[:, 4:] / 20)
     p = np.clip(fitted.inverse_transform(mean), 1e-7, 1 - 1e-7)
     reconstruction = -np.sum(X * np.log(p) + (1 - X) * np.log(1 - p), axis=1)
@@ -69,7 +69,7 @@ def test_kl_weight_shrinks_the_posterior_towards_the_prior(digits):
             epochs=15,
             random_state=0,
         ).fit(digits)
-        stats = vae._encoder_plan(digits)
+        stats = vae._models.encode(digits, np.float64)
         mean, log_var = stats[:, :4], 20 * np.tanh(stats[:, 4:] / 20)
         return np.mean(np.sum(mean**2 + np.exp(log_var) - 1 - log_var, axis=1))
 

@@ -23,7 +23,7 @@ def load_digits(*, flatten=True, test_size=0.2, random_state=0):
     Returns
     -------
     (X_train, y_train), (X_test, y_test) : tuple of tuples of ndarray
-        float32 pixels in [0, 1] (scikit-learn's 0..16 intensities divided by
+        The float32 pixels in [0, 1] (scikit-learn's 0..16 intensities divided by
         16), shape (n, 64) or (n, 8, 8) when ``flatten=False``; int64 labels in
         0..9. The split is stratified, so both parts have the classes in the
         same proportions.

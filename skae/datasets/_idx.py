@@ -47,6 +47,10 @@ def read_idx(path):
         or is a gzip stream that cannot be decompressed. The message names the
         file.
 
+    See Also
+    --------
+    load_mnist, load_fashion_mnist : Loaders that read the IDX files.
+
     Examples
     --------
     >>> import tempfile

@@ -17,6 +17,23 @@ class DatasetNotFoundError(FileNotFoundError):
     The message lists every folder searched, in order, and the ways to get the
     data. When a download was tried and failed, its exception is chained as
     ``__cause__``.
+
+    See Also
+    --------
+    load_mnist, load_fashion_mnist : The loaders that raise it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from skae.datasets import DatasetNotFoundError, load_mnist
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     with mock.patch.dict(os.environ, {"KERAS_HOME": empty}):
+    ...         try:
+    ...             load_mnist(data_home=empty, download=False)
+    ...         except DatasetNotFoundError as error:
+    ...             print(str(error).splitlines()[0])
+    MNIST was not found. Searched, in this order:
     """
 
 

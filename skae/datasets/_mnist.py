@@ -117,10 +117,10 @@ def load_mnist(*, data_home=None, flatten=True, download=True):
     Returns
     -------
     (X_train, y_train), (X_test, y_test) : tuple of tuples of ndarray
-        ``X_train`` has shape (60000, 784) and ``X_test`` (10000, 784), or
-        (n, 28, 28) when ``flatten=False``; float32 pixels in [0, 1] (the
-        stored bytes divided by 255). ``y_train`` and ``y_test`` are int64
-        labels in 0..9.
+        Shaped and scaled as :func:`load_fashion_mnist` returns them: 60,000
+        and 10,000 float32 rows of 784 pixels in [0, 1] (the stored bytes
+        divided by 255), or (n, 28, 28) with ``flatten=False``, and their
+        int64 labels, the digits 0 to 9.
 
     Raises
     ------

@@ -4,15 +4,17 @@ import math
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_shape_fits_rows, positive_int_tuple, shape_param
-from .base import ACTIVATION_NAMES, BaseAutoencoder
+from ..networks.conv import ConvSpec, build_conv
+from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
+from .fitted import from_spec
+from .parameters import ACTIVATION_NAMES
 
 
 @fill_shared_docs
-class ConvAutoencoderTransformer(BaseAutoencoder):
+class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     """Convolutional autoencoder for images stored as flat rows.
 
     Each row is reshaped to ``image_shape``; ``Conv2D`` + ``MaxPooling2D``
@@ -77,14 +79,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         "activity_l1": [Interval(Real, 0, None, closed="left")],
     }
 
-    _architecture_params = (
-        "n_components",
-        "image_shape",
-        "filters",
-        "kernel_size",
-        "activation",
-        "activity_l1",
-    )
+    _small_params = {"image_shape": None, "filters": (4,)}
 
     def __init__(
         self,
@@ -139,31 +134,30 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    @property
-    def image_shape_(self):
-        check_is_fitted(self)
-        return tuple(self.encoder_.get_layer("to_image").target_shape)
+    image_shape_ = from_spec("image_shape", "The ``(height, width, channels)`` used.")
 
-    def _check_params(self):
-        super()._check_params()
-        positive_int_tuple("filters", self.filters, allow_empty=False)
-        if self.image_shape is not None:
-            self._image_shape_param()
+    def _resolve_spec(self, X, fitted):
+        filters = positive_int_tuple("filters", self.filters, allow_empty=False)
+        return ConvSpec(
+            **self._resolve_common(X, fitted),
+            image_shape=self._image_shape(X.shape[1]),
+            filters=filters,
+            kernel_size=int(self.kernel_size),
+            activation=self.activation,
+            activity_l1=float(self.activity_l1),
+        )
 
-    def _image_shape_param(self):
+    def _image_shape(self, n_features):
+        if self.image_shape is None:
+            side = math.isqrt(n_features)
+            return (side, side, 1) if side * side == n_features else (1, n_features, 1)
         shape = shape_param(
             "image_shape",
             self.image_shape,
             (2, 3),
             "(height, width) or (height, width, channels)",
         )
-        return shape if len(shape) == 3 else (*shape, 1)
-
-    def _resolve_image_shape(self, n_features):
-        if self.image_shape is None:
-            side = math.isqrt(n_features)
-            return (side, side, 1) if side * side == n_features else (1, n_features, 1)
-        shape = self._image_shape_param()
+        shape = shape if len(shape) == 3 else (*shape, 1)
         check_shape_fits_rows(
             "image_shape",
             self.image_shape,
@@ -173,28 +167,5 @@ class ConvAutoencoderTransformer(BaseAutoencoder):
         )
         return shape
 
-    def build_encoder(self, n_features, seed):
-        from ..networks.conv import build_conv_encoder
-
-        return build_conv_encoder(
-            self._resolve_image_shape(n_features),
-            self.n_components,
-            filters=positive_int_tuple("filters", self.filters),
-            kernel_size=self.kernel_size,
-            activation=self.activation,
-            activity_l1=self.activity_l1,
-            seed=seed,
-        )
-
-    def build_decoder(self, n_features, output_activation, seed):
-        from ..networks.conv import build_conv_decoder
-
-        return build_conv_decoder(
-            self._resolve_image_shape(n_features),
-            self.n_components,
-            filters=positive_int_tuple("filters", self.filters),
-            kernel_size=self.kernel_size,
-            activation=self.activation,
-            output_activation=output_activation,
-            seed=seed,
-        )
+    def _build_network(self, spec, seed):
+        return build_conv(spec, seed)

@@ -2,17 +2,18 @@
 
 from numbers import Integral, Real
 
-import numpy as np
-import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._arrays import StreamedRows
 from .._validation import positive_int_tuple
-from .base import ACTIVATION_NAMES, BaseAutoencoder
+from ..networks.dense import DenseSpec, build_dense, pca_start, start_as_pca
+from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
+from .parameters import ACTIVATION_NAMES
 
 
 @fill_shared_docs
-class AutoencoderTransformer(BaseAutoencoder):
+class AutoencoderTransformer(BaseAutoencoder, registered=True):
     """Fully connected autoencoder usable wherever PCA is.
 
     The encoder maps each row to ``n_components`` numbers and the decoder maps
@@ -106,16 +107,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         "activity_l1": [Interval(Real, 0, None, closed="left")],
     }
 
-    _architecture_params = (
-        "n_components",
-        "hidden_layer_sizes",
-        "pca_shortcut",
-        "activation",
-        "code_activation",
-        "dropout",
-        "batch_normalization",
-        "activity_l1",
-    )
+    _small_params = {"hidden_layer_sizes": (8,)}
 
     def __init__(
         self,
@@ -174,119 +166,40 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        super()._check_params()
-        self._hidden_layer_sizes()
-        if self._uses_shortcut() and self.code_activation not in ("auto", "linear"):
+    def _resolve_spec(self, X, fitted):
+        hidden = positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
+        shortcut = bool(hidden if self.pca_shortcut == "auto" else self.pca_shortcut)
+        if shortcut and self.code_activation not in ("auto", "linear"):
             raise ValueError(
                 "With pca_shortcut the code is linear; got "
                 f"code_activation={self.code_activation!r}. Use 'auto', or set "
                 "pca_shortcut=False."
             )
-
-    def _uses_shortcut(self):
-        if self.pca_shortcut == "auto":
-            return bool(self._hidden_layer_sizes())
-        return bool(self.pca_shortcut)
-
-    def _resolve_loss_and_output(self, X):
-        loss, output_activation = super()._resolve_loss_and_output(X)
-        if self._uses_shortcut():
-            # PCA is the least-squares solution: start from it in its own terms.
-            loss = "mse" if self.loss == "auto" else loss
-            if self.output_activation == "auto":
-                output_activation = "linear"
-        return loss, output_activation
-
-    def _initialize_weights(self, encoder, decoder, X_train, seed):
-        if not self._uses_shortcut():
-            return
-        from sklearn.decomposition import PCA
-
-        n_samples, n_features = X_train.shape
-        # Extra code units beyond PCA's rank start unused; one row has no
-        # principal direction at all, only its mean. A sparse sample (of data
-        # too large to densify) goes to ARPACK, which needs fewer components
-        # than either dimension.
-        sparse = sp.issparse(X_train)
-        n_pca = min(self.n_components, n_features - sparse, n_samples - 1)
-        components = np.zeros((n_features, self.n_components), dtype=np.float32)
-        if n_pca > 0:
-            # PCA's directions do not depend on the data's scale, but float32
-            # squares overflow above about 1e19 (and vanish below 1e-19): PCA
-            # sees the rows divided by a power of two, which is exact.
-            scale = _power_of_two_scale(X_train)
-            # Constant data makes PCA's explained variance ratio 0 / 0.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pca = PCA(
-                    n_pca,
-                    copy=False,
-                    svd_solver="arpack" if sparse else "auto",
-                    random_state=seed,
-                ).fit(X_train / scale)
-            components[:, :n_pca] = pca.components_.T
-            mean = (pca.mean_ * scale).astype(np.float32)
-        else:
-            mean = np.asarray(X_train.mean(axis=0, dtype=np.float64)).ravel()
-            mean = mean.astype(np.float32)
-        encoder.get_layer("code").shortcut.set_weights([components, -mean @ components])
-        decoder.get_layer("output").shortcut.set_weights([components.T, mean])
-
-    def _hidden_layer_sizes(self):
-        return positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
-
-    def _resolved_code_activation(self, hidden):
-        if self.code_activation != "auto":
-            return self.code_activation
-        return self.activation if not hidden else "linear"
-
-    def _dense_stack(self):
-        from ..networks.dense import DenseStack
-
-        hidden = self._hidden_layer_sizes()
-        return DenseStack(
+        code_activation = self.code_activation
+        if code_activation == "auto":
+            # The tutorial's relu code without hidden layers; a linear code in
+            # a deep model, where it avoids dead code units.
+            code_activation = "linear" if hidden or shortcut else self.activation
+        return DenseSpec(
+            **self._resolve_common(X, fitted, linear_start=shortcut),
             hidden_layer_sizes=hidden,
             activation=self.activation,
-            dropout=self.dropout,
-            batch_normalization=self.batch_normalization,
+            code_activation=code_activation,
+            pca_shortcut=shortcut,
+            dropout=float(self.dropout),
+            batch_normalization=bool(self.batch_normalization),
+            activity_l1=float(self.activity_l1),
         )
 
-    def build_encoder(self, n_features, seed):
-        from ..networks.dense import build_dense_encoder, build_shortcut_encoder
+    def _build_network(self, spec, seed):
+        return build_dense(spec, seed)
 
-        if self._uses_shortcut():
-            return build_shortcut_encoder(
-                self._dense_stack(),
-                n_features,
-                self.n_components,
-                activity_l1=self.activity_l1,
-                seed=seed,
-            )
-        return build_dense_encoder(
-            self._dense_stack(),
-            n_features,
-            self.n_components,
-            code_activation=self._resolved_code_activation(self._hidden_layer_sizes()),
-            activity_l1=self.activity_l1,
-            seed=seed,
-        )
+    def _start_network(self, network, spec, X_train, seed):
+        if not spec.pca_shortcut:
+            return
+        from ..fitting.state import int_seed
 
-    def build_decoder(self, n_features, output_activation, seed):
-        from ..networks.dense import build_dense_decoder, build_shortcut_decoder
-
-        build = build_shortcut_decoder if self._uses_shortcut() else build_dense_decoder
-        return build(
-            self._dense_stack(),
-            self.n_components,
-            n_features,
-            output_activation=output_activation,
-            seed=seed,
-        )
-
-
-def _power_of_two_scale(X):
-    """The power of two that brings the largest magnitude in ``X`` into [1, 2)."""
-    largest = max(-float(X.min()), float(X.max()))
-    if largest < np.finfo(np.float32).tiny:
-        return np.float32(1.0)
-    return np.float32(2.0 ** (np.frexp(largest)[1] - 1))
+        seed = int_seed(seed)
+        if isinstance(X_train, StreamedRows):
+            X_train = X_train.sample(seed)
+        start_as_pca(network, *pca_start(X_train, spec.n_components, seed))

@@ -5,6 +5,8 @@ the same fitted attributes; they are documented once here and inserted into each
 class docstring, so the descriptions cannot drift apart.
 """
 
+import textwrap
+
 SHARED_PARAMETERS = """\
     output_activation : str, default="auto"
         Activation of the decoder's output. ``"auto"`` picks ``"sigmoid"`` when
@@ -13,8 +15,8 @@ SHARED_PARAMETERS = """\
     loss : {"auto", "mse", "binary_crossentropy"}, default="auto"
         Training loss. ``"auto"`` picks binary cross-entropy for data inside
         [0, 1] (the tutorial's choice) and mean squared error otherwise. The
-        choice made is stored in ``loss_``. Whatever the loss, :meth:`score`
-        reports the mean squared error.
+        choice made is stored in ``loss_``.
+{score}
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         A Keras optimizer name, created with ``learning_rate``, or an instance,
         which is copied for every fit (its own learning rate is used).
@@ -69,7 +71,10 @@ SHARED_PARAMETERS = """\
 
 SHARED_ATTRIBUTES = """\
     encoder_ : keras.Model
-        Maps rows to codes.
+{encoder}
+        Handing it out (this attribute, ``decoder_`` or ``model_``) makes
+        ``transform`` run the Keras models themselves from then on, so that
+        changes to their weights always show.
     decoder_ : keras.Model
         Maps codes to reconstructions.
     model_ : keras.Model
@@ -78,14 +83,20 @@ SHARED_ATTRIBUTES = """\
         The training loss used, ``"binary_crossentropy"`` or ``"mse"``.
     output_activation_ : str
         The decoder's output activation used.
+    n_components_ : int
+        Size of the fitted model's code; parameters changed after the fit
+        change nothing until the next one.
     history_ : dict of str to list of float
         Per-epoch ``"loss"`` (and ``"val_loss"`` with a validation split) of
-        the last fit.
+        the last :meth:`fit`, with one more entry for each :meth:`partial_fit`
+        call since.
     n_iter_ : int
-        Number of epochs run by the last fit.
+        Epochs run by the last :meth:`fit`, plus one for each
+        :meth:`partial_fit` call since.
     explained_variance_ratio_ : float
         Fraction of the training data's total variance explained by the
-        reconstruction, ``1 - SSE / total sum of squares``; compare with
+        reconstruction, ``1 - SSE / total sum of squares`` (after
+        :meth:`partial_fit`, of the last chunk); compare with
         ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
     n_features_in_ : int
         Number of features seen during fit.
@@ -94,11 +105,29 @@ SHARED_ATTRIBUTES = """\
 """
 
 
-def fill_shared_docs(cls):
-    """Class decorator: put the shared sections into ``cls``'s docstring."""
-    # The markers are indented like the sections, so formatters leave the
-    # docstring's indentation alone.
-    cls.__doc__ = cls.__doc__.replace(
-        "    {shared_parameters}\n", SHARED_PARAMETERS
-    ).replace("    {shared_attributes}\n", SHARED_ATTRIBUTES)
-    return cls
+MEAN_SQUARED_ERROR = "Whatever the loss, :meth:`score` reports the mean squared error."
+CODES = "Maps rows to codes."
+
+
+def fill_shared_docs(cls=None, *, score=MEAN_SQUARED_ERROR, encoder=CODES):
+    """Class decorator: put the shared sections into ``cls``'s docstring.
+
+    ``score`` and ``encoder`` are the sentences that differ between classes:
+    what :meth:`score` reports, and what the encoder outputs.
+    """
+
+    def fill(cls):
+        # The markers are indented like the sections, so formatters leave the
+        # docstring's indentation alone.
+        parameters = SHARED_PARAMETERS.replace("{score}", _indented(score))
+        attributes = SHARED_ATTRIBUTES.replace("{encoder}", _indented(encoder))
+        cls.__doc__ = cls.__doc__.replace(
+            "    {shared_parameters}\n", parameters
+        ).replace("    {shared_attributes}\n", attributes)
+        return cls
+
+    return fill if cls is None else fill(cls)
+
+
+def _indented(text):
+    return textwrap.fill(text, 80, initial_indent=" " * 8, subsequent_indent=" " * 8)

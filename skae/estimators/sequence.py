@@ -3,15 +3,16 @@
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_shape_fits_rows, shape_param
+from ..networks.sequence import SequenceSpec, build_sequence
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
+from .fitted import from_spec
 
 
 @fill_shared_docs
-class SequenceAutoencoderTransformer(BaseAutoencoder):
+class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
     """LSTM autoencoder for sequences stored as flat rows.
 
     Each row is reshaped to ``sequence_shape`` = ``(timesteps, channels)``; an
@@ -67,7 +68,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         "activity_l1": [Interval(Real, 0, None, closed="left")],
     }
 
-    _architecture_params = ("n_components", "sequence_shape", "units", "activity_l1")
+    _small_params = {"units": 4}
 
     def __init__(
         self,
@@ -118,25 +119,22 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
 
-    @property
-    def sequence_shape_(self):
-        check_is_fitted(self)
-        return tuple(self.encoder_.get_layer("to_sequence").target_shape)
+    sequence_shape_ = from_spec("sequence_shape", "The ``(timesteps, channels)`` used.")
 
-    def _check_params(self):
-        super()._check_params()
-        if self.sequence_shape is not None:
-            self._sequence_shape_param()
-
-    def _sequence_shape_param(self):
-        return shape_param(
-            "sequence_shape", self.sequence_shape, (2,), "(timesteps, channels)"
+    def _resolve_spec(self, X, fitted):
+        return SequenceSpec(
+            **self._resolve_common(X, fitted),
+            sequence_shape=self._sequence_shape(X.shape[1]),
+            units=int(self.units),
+            activity_l1=float(self.activity_l1),
         )
 
-    def _resolve_sequence_shape(self, n_features):
+    def _sequence_shape(self, n_features):
         if self.sequence_shape is None:
             return (n_features, 1)
-        shape = self._sequence_shape_param()
+        shape = shape_param(
+            "sequence_shape", self.sequence_shape, (2,), "(timesteps, channels)"
+        )
         check_shape_fits_rows(
             "sequence_shape",
             self.sequence_shape,
@@ -147,24 +145,5 @@ class SequenceAutoencoderTransformer(BaseAutoencoder):
         )
         return shape
 
-    def build_encoder(self, n_features, seed):
-        from ..networks.sequence import build_sequence_encoder
-
-        return build_sequence_encoder(
-            self._resolve_sequence_shape(n_features),
-            self.n_components,
-            units=self.units,
-            activity_l1=self.activity_l1,
-            seed=seed,
-        )
-
-    def build_decoder(self, n_features, output_activation, seed):
-        from ..networks.sequence import build_sequence_decoder
-
-        return build_sequence_decoder(
-            self._resolve_sequence_shape(n_features),
-            self.n_components,
-            units=self.units,
-            output_activation=output_activation,
-            seed=seed,
-        )
+    def _build_network(self, spec, seed):
+        return build_sequence(spec, seed)

@@ -8,13 +8,22 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted
 
 from .._arrays import dense_rows
-from .._validation import positive_int_tuple
-from .base import ACTIVATION_NAMES, BaseAutoencoder, validate_rows
+from .._validation import positive_int_tuple, validate_rows
+from ..inference.scoring import row_chunks
+from ..networks.variational import VariationalSpec, build_variational
+from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
+from .parameters import ACTIVATION_NAMES
 
 
-@fill_shared_docs
-class VariationalAutoencoderTransformer(BaseAutoencoder):
+@fill_shared_docs(
+    score=":meth:`score` reports the evidence lower bound (ELBO); see Notes.",
+    encoder=(
+        "Maps rows to the posterior's ``n_components_`` means followed by its "
+        "``n_components_`` log-variances; ``transform`` returns the means."
+    ),
+)
+class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
     """Variational autoencoder (VAE) usable wherever PCA is.
 
     The encoder maps each row to the mean and log-variance of a Gaussian
@@ -41,6 +50,10 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
     ----------
     {shared_attributes}
 
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+
     Notes
     -----
     The loss is measured per feature: the reconstruction loss (binary
@@ -51,10 +64,6 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
     ``loss_ == "mse"`` the reconstruction term is the squared error (a Gaussian
     decoder of variance 1/2, constants dropped). :meth:`score` is its mean, so
     model selection maximises the ELBO.
-
-    See Also
-    --------
-    AutoencoderTransformer : The deterministic autoencoder.
 
     Examples
     --------
@@ -78,12 +87,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         "kl_weight": [Interval(Real, 0, None, closed="left")],
     }
 
-    _architecture_params = (
-        "n_components",
-        "hidden_layer_sizes",
-        "activation",
-        "kl_weight",
-    )
+    _small_params = {"hidden_layer_sizes": (8,)}
 
     def __init__(
         self,
@@ -154,90 +158,62 @@ class VariationalAutoencoderTransformer(BaseAutoencoder):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features_in_)
+            The decoded codes, float64.
         """
         check_is_fitted(self)
         rng = check_random_state(random_state)
-        codes = rng.standard_normal((n_samples, self.n_components))
-        return self._decoder_plan(codes)
+        codes = rng.standard_normal((n_samples, self.n_components_))
+        return self._models.decode(codes, np.float64)
 
     def score_samples(self, X):
         """Return the evidence lower bound (ELBO) of each row; see Notes.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows whose ELBO to compute, with the training data's features.
 
         Returns
         -------
         elbo : ndarray of shape (n_samples,)
+            The ELBO of each row; higher means more likely under the model.
         """
         check_is_fitted(self)
         X = validate_rows(self, X, reset=False, accept_sparse="csr")
         elbo = np.empty(X.shape[0], dtype=np.float64)
-        for rows in self._score_chunks(X):
+        for rows in row_chunks(X.shape[0], self._width()):
             elbo[rows] = self._elbo(dense_rows(X[rows], np.float64))
         return elbo
 
     def _elbo(self, X):
         from ..networks.layers import bounded_log_var
 
-        stats = self._encoder_plan(X)
-        mean = stats[:, : self.n_components]
-        log_var = bounded_log_var(stats[:, self.n_components :], tanh=np.tanh)
+        k = self.n_components_
+        stats = self._models.encode(X, np.float64)
+        mean, log_var = stats[:, :k], bounded_log_var(stats[:, k:], tanh=np.tanh)
         kl = -0.5 * np.sum(1 + log_var - mean**2 - np.exp(log_var), axis=1)
+        reconstruction = self._models.decode(mean, np.float64)
         if self.loss_ == "binary_crossentropy":
             # Clipped as Keras clips its cross-entropy, so 0 and 1 stay finite.
-            p = np.clip(self._decoder_plan(mean), 1e-7, 1 - 1e-7)
-            reconstruction = -np.sum(X * np.log(p) + (1 - X) * np.log1p(-p), axis=1)
+            p = np.clip(reconstruction, 1e-7, 1 - 1e-7)
+            error = -np.sum(X * np.log(p) + (1 - X) * np.log1p(-p), axis=1)
         else:
-            reconstruction = np.sum((X - self._decoder_plan(mean)) ** 2, axis=1)
-        return -(reconstruction + kl)
+            error = np.sum((X - reconstruction) ** 2, axis=1)
+        return -(error + kl)
 
-    def _hidden_layer_sizes(self):
-        return positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
+    def _encode(self, X, dtype):
+        # The posterior means: the first half of the encoder's outputs.
+        return self._models.encode(X, dtype)[:, : self.n_components_]
 
-    def _check_params(self):
-        super()._check_params()
-        self._hidden_layer_sizes()
-
-    def _encode(self, X, dtype=np.float64):
-        return self._encoder_plan(X, dtype=dtype)[:, : self.n_components]
-
-    def _dense_stack(self):
-        from ..networks.dense import DenseStack
-
-        return DenseStack(self._hidden_layer_sizes(), self.activation)
-
-    def build_encoder(self, n_features, seed):
-        from ..networks.dense import build_dense_encoder
-
-        # One output per mean and one per log-variance.
-        return build_dense_encoder(
-            self._dense_stack(),
-            n_features,
-            2 * self.n_components,
-            code_activation="linear",
-            activity_l1=0.0,
-            seed=seed,
+    def _resolve_spec(self, X, fitted):
+        return VariationalSpec(
+            **self._resolve_common(X, fitted),
+            hidden_layer_sizes=positive_int_tuple(
+                "hidden_layer_sizes", self.hidden_layer_sizes
+            ),
+            activation=self.activation,
+            kl_weight=float(self.kl_weight),
         )
 
-    def build_decoder(self, n_features, output_activation, seed):
-        from ..networks.dense import build_dense_decoder
-
-        return build_dense_decoder(
-            self._dense_stack(),
-            self.n_components,
-            n_features,
-            output_activation=output_activation,
-            seed=seed,
-        )
-
-    def _build_bottleneck(self, n_features, seed):
-        from ..networks.layers import GaussianSampling
-
-        return GaussianSampling(
-            self.n_components,
-            kl_scale=self.kl_weight / n_features,
-            seed=seed + 2,
-            name="sampling",
-        )
+    def _build_network(self, spec, seed):
+        return build_variational(spec, seed)

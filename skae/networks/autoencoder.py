@@ -6,18 +6,28 @@ nesting survives Keras's own saving, :func:`split_autoencoder` recovers the
 shared encoder and decoder from a reloaded ``model_``.
 """
 
-import keras
+from typing import NamedTuple
 
 ENCODER_NAME = "encoder"
 DECODER_NAME = "decoder"
+
+
+class Network(NamedTuple):
+    """What a builder returns: the two models and what lies between them."""
+
+    encoder: object  # keras.Model
+    decoder: object  # keras.Model
+    bottleneck: object = None  # keras.layers.Layer, or None
 
 
 def join_autoencoder(encoder, decoder, bottleneck=None):
     """Return the model that applies ``decoder`` to ``encoder``'s output.
 
     ``bottleneck``, when given, is a layer applied to the encoder's output on the
-    way to the decoder during training (the variational autoencoder's sampling).
+    way to the decoder (the variational autoencoder's sampling).
     """
+    import keras
+
     if encoder.name != ENCODER_NAME or decoder.name != DECODER_NAME:
         raise ValueError(
             f"The encoder and decoder models must be named {ENCODER_NAME!r} and "

@@ -8,10 +8,42 @@ odd sizes up), and a flatten, so it returns rows again.
 """
 
 import math
+from dataclasses import dataclass
 
-import keras
-
+from .autoencoder import Network
 from .dense import code_regularizer, layer_seeds, seeded_dense
+from .spec import NetworkSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvSpec(NetworkSpec, registered=True):
+    """A convolutional autoencoder; see :class:`~skae.ConvAutoencoderTransformer`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width, channels)`` of one image.
+    filters : tuple of int
+        Filters of each convolution block, outermost first.
+    kernel_size : int
+        Height and width of every convolution kernel.
+    activation : str
+        Activation of the convolution layers.
+    activity_l1 : float
+        Weight of an L1 penalty on the code.
+    """
+
+    image_shape: tuple = ()
+    filters: tuple = ()
+    kernel_size: int = 3
+    activation: str = "relu"
+    activity_l1: float = 0.0
+
+
+def build_conv(spec, seed):
+    """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``."""
+    encoder_seed, decoder_seed = seed.spawn(2)
+    return Network(conv_encoder(spec, encoder_seed), conv_decoder(spec, decoder_seed))
 
 
 def downsampled_size(image_shape, n_blocks):
@@ -23,6 +55,8 @@ def downsampled_size(image_shape, n_blocks):
 
 
 def _conv_kwargs(seed):
+    import keras
+
     return {
         "padding": "same",
         "kernel_initializer": keras.initializers.GlorotUniform(seed=seed),
@@ -30,21 +64,22 @@ def _conv_kwargs(seed):
     }
 
 
-def build_conv_encoder(
-    image_shape, n_components, *, filters, kernel_size, activation, activity_l1, seed
-):
+def conv_encoder(spec, seed):
     """Return ``rows -> image -> [Conv2D, MaxPooling2D] * len(filters) -> code``."""
-    seeds = layer_seeds(seed, len(filters) + 1)
+
+    import keras
+
+    seeds = layer_seeds(seed, len(spec.filters) + 1)
     layers = [
-        keras.Input(shape=(math.prod(image_shape),), name="features"),
-        keras.layers.Reshape(image_shape, name="to_image"),
+        keras.Input(shape=(math.prod(spec.image_shape),), name="features"),
+        keras.layers.Reshape(spec.image_shape, name="to_image"),
     ]
-    for i, (n_filters, layer_seed) in enumerate(zip(filters, seeds, strict=False)):
+    for i, (n_filters, layer_seed) in enumerate(zip(spec.filters, seeds, strict=False)):
         layers.append(
             keras.layers.Conv2D(
                 n_filters,
-                kernel_size,
-                activation=activation,
+                spec.kernel_size,
+                activation=spec.activation,
                 name=f"conv_{i}",
                 **_conv_kwargs(layer_seed),
             )
@@ -53,31 +88,27 @@ def build_conv_encoder(
     layers.append(keras.layers.Flatten(name="flatten"))
     layers.append(
         seeded_dense(
-            n_components,
+            spec.n_components,
             None,
             seeds[-1],
             "code",
-            activity_regularizer=code_regularizer(activity_l1),
+            activity_regularizer=code_regularizer(spec.activity_l1),
         )
     )
     return keras.Sequential(layers, name="encoder")
 
 
-def build_conv_decoder(
-    image_shape,
-    n_components,
-    *,
-    filters,
-    kernel_size,
-    activation,
-    output_activation,
-    seed,
-):
+def conv_decoder(spec, seed):
     """Return ``code -> feature map -> [Conv2DTranspose] * len(filters) -> rows``."""
-    seeds = layer_seeds(seed + 1, len(filters) + 2)
+
+    import keras
+
+    image_shape, filters, kernel_size = spec.image_shape, spec.filters, spec.kernel_size
+    activation = spec.activation
+    seeds = layer_seeds(seed, len(filters) + 2)
     height, width = downsampled_size(image_shape, len(filters))
     layers = [
-        keras.Input(shape=(n_components,), name="code"),
+        keras.Input(shape=(spec.n_components,), name="code"),
         seeded_dense(height * width * filters[-1], activation, seeds[0], "expand"),
         keras.layers.Reshape((height, width, filters[-1]), name="to_feature_map"),
     ]
@@ -96,7 +127,7 @@ def build_conv_decoder(
         keras.layers.Conv2D(
             image_shape[2],
             kernel_size,
-            activation=output_activation,
+            activation=spec.output_activation,
             name="to_channels",
             **_conv_kwargs(seeds[-1]),
         )

@@ -1,44 +1,163 @@
-"""Keras builders for the fully connected encoder and decoder.
+"""The fully connected encoder and decoder, with or without the PCA shortcut.
 
-This module only knows Keras: it receives resolved, validated settings and returns
-``keras.Sequential`` models. The estimator decides what those settings are.
+The encoder maps rows through hidden ``Dense`` layers to a code; the decoder
+mirrors it. With ``pca_shortcut`` each side is a :class:`~skae.networks.layers.
+Residual`: a linear path, set to PCA's projection (or reconstruction) by
+:func:`start_as_pca`, plus the hidden layers, whose last layer starts at zero,
+so that the autoencoder starts as PCA and learns a correction.
 """
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
+from .autoencoder import Network
+from .spec import NetworkSpec
 
-@dataclass(frozen=True)
-class DenseStack:
-    """Settings of the hidden layers, shared by an encoder and its mirror."""
+
+@dataclass(frozen=True, kw_only=True)
+class DenseSpec(NetworkSpec, registered=True):
+    """A fully connected autoencoder; see :class:`~skae.AutoencoderTransformer`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+        The encoder's hidden widths, outermost first; the decoder reverses them.
+    activation : str
+        Activation of the hidden layers.
+    code_activation : str
+        Activation of the code layer (linear with the shortcut).
+    pca_shortcut : bool
+        Whether both sides have a linear path that starts as PCA.
+    dropout : float
+        Dropout rate after every hidden layer.
+    batch_normalization : bool
+        Batch-normalise every hidden layer before its activation.
+    activity_l1 : float
+        Weight of an L1 penalty on the code.
+    """
 
     hidden_layer_sizes: tuple = ()
     activation: str = "relu"
+    code_activation: str = "linear"
+    pca_shortcut: bool = False
     dropout: float = 0.0
     batch_normalization: bool = False
+    activity_l1: float = 0.0
 
-    def layers(self, sizes, seeds):
-        """Return the Keras layers of hidden layers of the given widths."""
-        layers = []
-        for i, (units, seed) in enumerate(zip(sizes, seeds, strict=True)):
-            if self.batch_normalization:
-                layers.append(seeded_dense(units, None, seed, f"hidden_{i}"))
-                layers.append(keras.layers.BatchNormalization(name=f"batchnorm_{i}"))
-                layers.append(keras.layers.Activation(self.activation))
-            else:
-                layers.append(seeded_dense(units, self.activation, seed, f"hidden_{i}"))
-            if self.dropout > 0:
-                # Seeded so that two fits with one random_state drop the same units.
-                layers.append(
-                    keras.layers.Dropout(self.dropout, seed=seed, name=f"dropout_{i}")
+
+def build_dense(spec, seed):
+    """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``.
+
+    ``seed`` is a ``numpy.random.SeedSequence``: each layer's initial weights
+    and dropout draw from a child of it.
+    """
+    encoder_seed, decoder_seed = seed.spawn(2)
+    return Network(dense_encoder(spec, encoder_seed), dense_decoder(spec, decoder_seed))
+
+
+def dense_encoder(spec, seed, n_outputs=None):
+    """``Input(n_features) -> hidden layers -> Dense(n_outputs)`` (the code)."""
+
+    import keras
+
+    from .layers import Residual
+
+    n_outputs = n_outputs or spec.n_components
+    seeds = layer_seeds(seed, len(spec.hidden_layer_sizes) + 1)
+    hidden = hidden_layers(spec, spec.hidden_layer_sizes, seeds[:-1])
+    regularizer = code_regularizer(spec.activity_l1)
+    if spec.pca_shortcut:
+        body = [*hidden, zero_dense(n_outputs, "correction")]
+        code = Residual(
+            seeded_dense(n_outputs, None, seeds[-1], "projection"),
+            body,
+            activity_regularizer=regularizer,
+            name="code",
+        )
+        layers = [code]
+    else:
+        code = seeded_dense(
+            n_outputs,
+            spec.code_activation,
+            seeds[-1],
+            "code",
+            activity_regularizer=regularizer,
+        )
+        layers = [*hidden, code]
+    inputs = keras.Input(shape=(spec.n_features,), name="features")
+    return keras.Sequential([inputs, *layers], name="encoder")
+
+
+def dense_decoder(spec, seed):
+    """The mirror image of the encoder: code -> reversed hidden -> output."""
+
+    import keras
+
+    from .layers import Residual
+
+    mirrored = tuple(reversed(spec.hidden_layer_sizes))
+    seeds = layer_seeds(seed, len(mirrored) + 1)
+    hidden = hidden_layers(spec, mirrored, seeds[:-1])
+    layers = [keras.Input(shape=(spec.n_components,), name="code")]
+    if spec.pca_shortcut:
+        body = [*hidden, zero_dense(spec.n_features, "correction")]
+        reconstruction = seeded_dense(
+            spec.n_features, None, seeds[-1], "reconstruction"
+        )
+        layers.append(Residual(reconstruction, body, name="output"))
+        if spec.output_activation != "linear":
+            layers.append(
+                keras.layers.Activation(
+                    spec.output_activation, name="output_activation"
                 )
-        return layers
+            )
+    else:
+        output = seeded_dense(
+            spec.n_features, spec.output_activation, seeds[-1], "output"
+        )
+        layers.extend([*hidden, output])
+    return keras.Sequential(layers, name="decoder")
+
+
+def start_as_pca(network, components, mean):
+    """Set the shortcuts of a ``pca_shortcut`` network to PCA's maps.
+
+    ``components`` is ``(n_features, n_components)``, PCA's directions as
+    columns (zero columns for unused code units), ``mean`` the data's mean.
+    """
+    encoder_shortcut = network.encoder.get_layer("code").shortcut
+    decoder_shortcut = network.decoder.get_layer("output").shortcut
+    encoder_shortcut.set_weights([components, -mean @ components])
+    decoder_shortcut.set_weights([components.T, mean])
+
+
+def hidden_layers(spec, sizes, seeds):
+    """The Keras layers of hidden layers of the given widths."""
+
+    import keras
+
+    layers = []
+    for i, (units, seed) in enumerate(zip(sizes, seeds, strict=True)):
+        if spec.batch_normalization:
+            layers.append(seeded_dense(units, None, seed, f"hidden_{i}"))
+            layers.append(keras.layers.BatchNormalization(name=f"batchnorm_{i}"))
+            layers.append(keras.layers.Activation(spec.activation))
+        else:
+            layers.append(seeded_dense(units, spec.activation, seed, f"hidden_{i}"))
+        if spec.dropout > 0:
+            # Seeded so that two fits with one random_state drop the same units.
+            layers.append(
+                keras.layers.Dropout(spec.dropout, seed=seed, name=f"dropout_{i}")
+            )
+    return layers
 
 
 def seeded_dense(units, activation, seed, name, **kwargs):
     """A Dense layer whose Glorot-uniform initial weights depend only on ``seed``."""
+
+    import keras
+
     return keras.layers.Dense(
         units,
         activation=activation,
@@ -49,96 +168,66 @@ def seeded_dense(units, activation, seed, name, **kwargs):
     )
 
 
+def zero_dense(units, name):
+    """A Dense layer that starts as the zero map."""
+
+    import keras
+
+    return keras.layers.Dense(units, kernel_initializer="zeros", name=name)
+
+
 def layer_seeds(seed, n_layers):
-    """Return ``n_layers`` independent, reproducible seeds drawn from ``seed``."""
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n_layers)]
+    """``n_layers`` int seeds, one from each of ``n_layers`` children of ``seed``."""
+    return [int(child.generate_state(1)[0]) for child in seed.spawn(n_layers)]
 
 
 def code_regularizer(activity_l1):
     """L1 penalty on the code's activations (a sparse autoencoder), or None."""
+
+    import keras
+
     return keras.regularizers.L1(activity_l1) if activity_l1 > 0 else None
 
 
-def build_dense_encoder(
-    stack, n_features, n_components, *, code_activation, activity_l1, seed
-):
-    """Return ``Input(n_features) -> hidden layers -> Dense(n_components)``."""
-    seeds = layer_seeds(seed, len(stack.hidden_layer_sizes) + 1)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_features,), name="features"),
-            *stack.layers(stack.hidden_layer_sizes, seeds[:-1]),
-            seeded_dense(
-                n_components,
-                code_activation,
-                seeds[-1],
-                "code",
-                activity_regularizer=code_regularizer(activity_l1),
-            ),
-        ],
-        name="encoder",
-    )
+def pca_start(X, n_components, seed):
+    """PCA's directions and the mean of the rows ``X``, for :func:`start_as_pca`.
 
-
-def build_dense_decoder(stack, n_components, n_features, *, output_activation, seed):
-    """Return the mirror image of the encoder: code -> reversed hidden -> output."""
-    mirrored = tuple(reversed(stack.hidden_layer_sizes))
-    # Offset the seed so the decoder's first layer never repeats the encoder's.
-    seeds = layer_seeds(seed + 1, len(mirrored) + 1)
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_components,), name="code"),
-            *stack.layers(mirrored, seeds[:-1]),
-            seeded_dense(n_features, output_activation, seeds[-1], "output"),
-        ],
-        name="decoder",
-    )
-
-
-def build_shortcut_encoder(stack, n_features, n_components, *, activity_l1, seed):
-    """Return an encoder computing ``projection(x) + correction(hidden(x))``.
-
-    ``projection`` is a linear map the estimator sets to PCA's; ``correction``
-    starts at zero, so the encoder starts as PCA.
+    Returns float32 ``components`` of shape ``(n_features, n_components)``, its
+    columns beyond PCA's rank zero, and the float32 mean. A sparse ``X`` (a
+    sample too large to densify) goes to ARPACK.
     """
-    from .layers import Residual
+    import scipy.sparse as sp
+    from sklearn.decomposition import PCA
 
-    seeds = layer_seeds(seed, len(stack.hidden_layer_sizes) + 1)
-    body = [
-        *stack.layers(stack.hidden_layer_sizes, seeds[:-1]),
-        keras.layers.Dense(n_components, kernel_initializer="zeros", name="correction"),
-    ]
-    code = Residual(
-        seeded_dense(n_components, None, seeds[-1], "projection"),
-        body,
-        activity_regularizer=code_regularizer(activity_l1),
-        name="code",
-    )
-    return keras.Sequential(
-        [keras.Input(shape=(n_features,), name="features"), code], name="encoder"
-    )
+    n_samples, n_features = X.shape
+    # Extra code units beyond PCA's rank start unused; one row has no
+    # principal direction at all, only its mean. ARPACK needs fewer components
+    # than either dimension.
+    sparse = sp.issparse(X)
+    n_pca = min(n_components, n_features - sparse, n_samples - 1)
+    components = np.zeros((n_features, n_components), dtype=np.float32)
+    if n_pca <= 0:
+        mean = np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
+        return components, mean.astype(np.float32)
+    # PCA's directions do not depend on the data's scale, but float32 squares
+    # overflow above about 1e19 (and vanish below 1e-19): PCA sees the rows
+    # divided by a power of two, which is exact.
+    scale = _power_of_two_scale(X)
+    # Constant data makes PCA's explained variance ratio 0 / 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pca = PCA(
+            n_pca,
+            copy=False,
+            svd_solver="arpack" if sparse else "auto",
+            random_state=seed,
+        ).fit(X / scale)
+    components[:, :n_pca] = pca.components_.T
+    return components, (pca.mean_ * scale).astype(np.float32)
 
 
-def build_shortcut_decoder(stack, n_components, n_features, *, output_activation, seed):
-    """Return the decoder ``reconstruction(z) + correction(hidden(z))``."""
-    from .layers import Residual
-
-    mirrored = tuple(reversed(stack.hidden_layer_sizes))
-    seeds = layer_seeds(seed + 1, len(mirrored) + 1)
-    body = [
-        *stack.layers(mirrored, seeds[:-1]),
-        keras.layers.Dense(n_features, kernel_initializer="zeros", name="correction"),
-    ]
-    layers = [
-        keras.Input(shape=(n_components,), name="code"),
-        Residual(
-            seeded_dense(n_features, None, seeds[-1], "reconstruction"),
-            body,
-            name="output",
-        ),
-    ]
-    if output_activation != "linear":
-        layers.append(
-            keras.layers.Activation(output_activation, name="output_activation")
-        )
-    return keras.Sequential(layers, name="decoder")
+def _power_of_two_scale(X):
+    """The power of two that brings the largest magnitude in ``X`` into [1, 2)."""
+    largest = max(-float(X.min()), float(X.max()))
+    if largest < np.finfo(np.float32).tiny:
+        return np.float32(1.0)
+    return np.float32(2.0 ** (np.frexp(largest)[1] - 1))

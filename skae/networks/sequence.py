@@ -7,13 +7,43 @@ each step back to the channels, then flattens into a row again.
 """
 
 import math
+from dataclasses import dataclass
 
-import keras
-
+from .autoencoder import Network
 from .dense import code_regularizer, layer_seeds, seeded_dense
+from .spec import NetworkSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class SequenceSpec(NetworkSpec, registered=True):
+    """An LSTM autoencoder; see :class:`~skae.SequenceAutoencoderTransformer`.
+
+    Parameters
+    ----------
+    sequence_shape : tuple of int
+        ``(timesteps, channels)`` of one sequence.
+    units : int
+        Size of the encoder's and the decoder's LSTM state.
+    activity_l1 : float
+        Weight of an L1 penalty on the code.
+    """
+
+    sequence_shape: tuple = ()
+    units: int = 64
+    activity_l1: float = 0.0
+
+
+def build_sequence(spec, seed):
+    """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``."""
+    encoder_seed, decoder_seed = seed.spawn(2)
+    return Network(
+        sequence_encoder(spec, encoder_seed), sequence_decoder(spec, decoder_seed)
+    )
 
 
 def _seeded_lstm(units, seed, name, **kwargs):
+    import keras
+
     return keras.layers.LSTM(
         units,
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
@@ -23,38 +53,42 @@ def _seeded_lstm(units, seed, name, **kwargs):
     )
 
 
-def build_sequence_encoder(sequence_shape, n_components, *, units, activity_l1, seed):
+def sequence_encoder(spec, seed):
     """Return ``rows -> (timesteps, channels) -> LSTM(units) -> code``."""
+
+    import keras
+
     lstm_seed, code_seed = layer_seeds(seed, 2)
     return keras.Sequential(
         [
-            keras.Input(shape=(math.prod(sequence_shape),), name="features"),
-            keras.layers.Reshape(sequence_shape, name="to_sequence"),
-            _seeded_lstm(units, lstm_seed, "lstm"),
+            keras.Input(shape=(math.prod(spec.sequence_shape),), name="features"),
+            keras.layers.Reshape(spec.sequence_shape, name="to_sequence"),
+            _seeded_lstm(spec.units, lstm_seed, "lstm"),
             seeded_dense(
-                n_components,
+                spec.n_components,
                 None,
                 code_seed,
                 "code",
-                activity_regularizer=code_regularizer(activity_l1),
+                activity_regularizer=code_regularizer(spec.activity_l1),
             ),
         ],
         name="encoder",
     )
 
 
-def build_sequence_decoder(
-    sequence_shape, n_components, *, units, output_activation, seed
-):
+def sequence_decoder(spec, seed):
     """Return ``code -> repeated per step -> LSTM(units) -> channels -> rows``."""
-    timesteps, channels = sequence_shape
-    lstm_seed, output_seed = layer_seeds(seed + 1, 2)
+
+    import keras
+
+    timesteps, channels = spec.sequence_shape
+    lstm_seed, output_seed = layer_seeds(seed, 2)
     return keras.Sequential(
         [
-            keras.Input(shape=(n_components,), name="code"),
+            keras.Input(shape=(spec.n_components,), name="code"),
             keras.layers.RepeatVector(timesteps, name="repeat"),
-            _seeded_lstm(units, lstm_seed, "lstm", return_sequences=True),
-            seeded_dense(channels, output_activation, output_seed, "output"),
+            _seeded_lstm(spec.units, lstm_seed, "lstm", return_sequences=True),
+            seeded_dense(channels, spec.output_activation, output_seed, "output"),
             keras.layers.Flatten(name="to_rows"),
         ],
         name="decoder",

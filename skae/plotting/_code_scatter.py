@@ -49,8 +49,6 @@ class CodeScatterDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from skae import AutoencoderTransformer
     >>> from skae.plotting import CodeScatterDisplay

@@ -39,8 +39,6 @@ class LossCurveDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from skae import AutoencoderTransformer
     >>> from skae.plotting import LossCurveDisplay

@@ -52,8 +52,6 @@ class ReconstructionDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.decomposition import PCA
     >>> from skae import AutoencoderTransformer

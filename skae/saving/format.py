@@ -25,6 +25,7 @@ Keras's ``safe_mode``. Only the ``.keras`` member is written to disk, into a
 temporary folder that is removed afterwards.
 """
 
+import dataclasses
 import io
 import json
 import math
@@ -35,6 +36,7 @@ import zipfile
 
 import numpy as np
 
+from .._registry import ESTIMATORS, SPECS, is_estimator_class
 from .archive import (
     DAMAGE_ERRORS,
     check_seal,
@@ -97,6 +99,12 @@ class _Encoder:
         if isinstance(value, keras.optimizers.Optimizer):
             config = keras.optimizers.serialize(value)
             return {"__optimizer__": self(config, where)}
+        if type(value).__name__ in SPECS and type(value) is SPECS[type(value).__name__]:
+            fields = {
+                field.name: self(getattr(value, field.name), f"{where}.{field.name}")
+                for field in dataclasses.fields(value)
+            }
+            return {"__spec__": [type(value).__name__, fields]}
         if isinstance(value, np.random.RandomState):
             return {"__random_state__": self(value.get_state(legacy=False), where)}
         raise TypeError(
@@ -158,6 +166,11 @@ class _Decoder:
             config = self(body)
             _check_keras_config(config, custom_objects=None)
             return keras.optimizers.deserialize(config)
+        if tag == "__spec__":
+            name, fields = body
+            if name not in SPECS or not isinstance(fields, dict):
+                raise _corrupt(f"an unknown network spec {name!r}")
+            return SPECS[name](**{key: self(value) for key, value in fields.items()})
         if tag == "__random_state__":
             random_state = np.random.RandomState()
             random_state.set_state(self(body))
@@ -178,10 +191,6 @@ def save(estimator, path):
     """
     import skae
 
-    from ..estimators.base import BaseAutoencoder
-
-    if not isinstance(estimator, BaseAutoencoder):
-        raise TypeError(f"Expected a skae estimator; got {type(estimator).__name__}.")
     state = estimator.__getstate__()
     model = state.pop("_model_archive", None)
     params = estimator.get_params(deep=False)
@@ -237,8 +246,9 @@ def save(estimator, path):
 def load(path, *, custom_objects=None):
     """Load an estimator written by :meth:`BaseAutoencoder.save`.
 
-    Loading runs no code from the file: see :mod:`skae.saving.format`. A malformed,
-    truncated or tampered file raises a ``ValueError`` saying what is wrong.
+    Loading runs no code from the file: see :mod:`skae.saving.format`. A
+    malformed, truncated or tampered file raises a ``ValueError`` saying what
+    is wrong.
 
     Parameters
     ----------
@@ -255,6 +265,23 @@ def load(path, *, custom_objects=None):
     estimator : BaseAutoencoder
         Fitted if the saved estimator was; its ``transform``,
         ``inverse_transform`` and ``score`` are bit-identical to the saved one's.
+
+    See Also
+    --------
+    BaseAutoencoder.save : Write the file this function reads.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skae
+    >>> X = np.random.default_rng(0).random((50, 6))
+    >>> est = skae.AutoencoderTransformer(2, epochs=2, random_state=0).fit(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = est.save(os.path.join(folder, "model.skae"))
+    ...     loaded = skae.load(path)
+    >>> bool(np.array_equal(loaded.transform(X), est.transform(X)))
+    True
     """
     members, sealed = _read_members(path)
     metadata = _read_metadata(members[METADATA])
@@ -345,21 +372,9 @@ def _check_version(metadata, sealed):
 
 
 def _estimator_class(name, custom_objects):
-    import skae
-
-    from ..estimators.base import BaseAutoencoder
-
-    known = {
-        cls.__name__: cls
-        for cls in (
-            skae.AutoencoderTransformer,
-            skae.ConvAutoencoderTransformer,
-            skae.SequenceAutoencoderTransformer,
-            skae.VariationalAutoencoderTransformer,
-        )
-    }
+    known = dict(ESTIMATORS)
     for key, value in (custom_objects or {}).items():
-        if isinstance(value, type) and issubclass(value, BaseAutoencoder):
+        if isinstance(value, type) and is_estimator_class(value):
             known[key] = value
     if name not in known:
         raise ValueError(

@@ -1,0 +1,24 @@
+"""The classes skae's files may name, filled in as their modules are imported.
+
+Estimators and network specs register themselves, with ``registered=True``
+in their class statement (``class ConvSpec(NetworkSpec, registered=True)``), so
+that saving, loading and the common tests find every variant without a list
+kept by hand. Only skae's own classes register: a user's subclass is named to
+:func:`skae.load` through ``custom_objects``.
+"""
+
+ESTIMATORS = {}
+SPECS = {}
+# The base classes every estimator, skae's or a user's, derives from.
+BASES = []
+
+
+def register(registry, cls):
+    """Add ``cls`` to ``registry`` under its name."""
+    registry[cls.__name__] = cls
+    return cls
+
+
+def is_estimator_class(cls):
+    """Whether ``cls`` is an estimator class: a subclass of a registered base."""
+    return any(issubclass(cls, base) for base in BASES)

@@ -1,0 +1,98 @@
+"""The fitted state of an estimator: its Keras models and what it read from them.
+
+The Keras models are the fitted model. They are handed out through ``model_``,
+``encoder_`` and ``decoder_`` (after which ``transform`` runs them only through
+Keras, see :mod:`skae.inference.runner`), and the fitted attributes that say
+what was built (``n_components_``, ``loss_``, ``output_activation_``, and a
+subclass's own, such as ``image_shape_``) are read from the fit's frozen spec,
+never from parameters that changed since.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+
+def handed_out(name, doc):
+    """A fitted attribute that hands out one of the fitted Keras models."""
+
+    def get(self):
+        return getattr(self._handed_out(), name)
+
+    get.__doc__ = doc
+    return property(get)
+
+
+def from_spec(name, doc):
+    """A fitted attribute read from the fit's spec."""
+
+    def get(self):
+        return getattr(self._fitted_spec(), name)
+
+    get.__doc__ = doc
+    return property(get)
+
+
+class FittedState:
+    """The fitted models and spec of an estimator, and their pickling."""
+
+    model_ = handed_out("model", "The fitted Keras autoencoder.")
+    encoder_ = handed_out("encoder", "The fitted Keras encoder.")
+    decoder_ = handed_out("decoder", "The fitted Keras decoder.")
+    n_components_ = from_spec("n_components", "The fitted model's code size.")
+    loss_ = from_spec("loss", "The training loss used.")
+    output_activation_ = from_spec("output_activation", "The output activation used.")
+
+    @property
+    def _n_features_out(self):
+        return self.n_components_
+
+    def _fitted_spec(self):
+        check_is_fitted(self)
+        return self._spec
+
+    def _handed_out(self):
+        """The fitted models, from now on changeable behind skae's back."""
+        models = self.__dict__.get("_models")
+        if models is None:
+            raise AttributeError(f"This {type(self).__name__} instance is not fitted.")
+        # Kept in the state, so that copies, pickles and saved files of this
+        # estimator compute as it does (through Keras) to the last bit.
+        self._models_handed_out = True
+        return models.expose()
+
+    def _set_model(self, model):
+        from ..inference.runner import FittedModels
+        from ..networks.autoencoder import split_autoencoder
+
+        self._models = FittedModels(model, *split_autoencoder(model))
+        if self.__dict__.get("_models_handed_out"):
+            self._models.expose()
+
+    def _reconstruct(self, X):
+        return self._models.decode(self._encode(X, np.float64), np.float64)
+
+    def _width(self):
+        """Values per row of the widest array scoring holds."""
+        models = self._models
+        return max(self.n_features_in_, models.encode.width, models.decode.width)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        # Runtime objects: a strategy belongs to its process, and partial_fit's
+        # optimizer to the Keras model it compiled (not pickled as such).
+        state["distribute"] = None
+        state.pop("_incremental", None)
+        models = state.pop("_models", None)
+        if models is not None:
+            from ..saving.keras_bytes import model_to_bytes
+
+            state["_model_archive"] = model_to_bytes(models.model)
+        return state
+
+    def __setstate__(self, state):
+        archive = state.pop("_model_archive", None)
+        super().__setstate__(state)
+        if archive is not None:
+            from ..saving.keras_bytes import model_from_bytes
+
+            self._set_model(model_from_bytes(archive))

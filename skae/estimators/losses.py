@@ -1,0 +1,45 @@
+"""How ``"auto"`` picks the loss and output activation, and the check they fit X."""
+
+from .._validation import inside_unit_interval
+
+LOSSES = ("mse", "binary_crossentropy")
+
+
+def resolve_output_and_loss(X, output_activation, loss, linear_start, fitted):
+    """Return ``(output_activation, loss)`` with ``"auto"`` settled.
+
+    Data inside [0, 1] gets the tutorial's sigmoid and binary cross-entropy,
+    other data a linear output and mean squared error. A model that starts as
+    PCA (``linear_start``) starts in PCA's own terms, linear and squared error.
+    A fit that continues a ``fitted`` spec keeps what ``"auto"`` chose then.
+    """
+    if fitted is not None:
+        auto = fitted.output_activation, fitted.loss
+    elif linear_start:
+        auto = "linear", "mse"
+    elif inside_unit_interval(X):
+        auto = "sigmoid", "binary_crossentropy"
+    else:
+        auto = "linear", "mse"
+    return (
+        auto[0] if output_activation == "auto" else output_activation,
+        auto[1] if loss == "auto" else loss,
+    )
+
+
+def check_loss_fits_data(X, loss, output_activation):
+    """Raise if binary cross-entropy meets data or outputs outside [0, 1]."""
+    if loss != "binary_crossentropy":
+        return
+    if not inside_unit_interval(X):
+        raise ValueError(
+            "loss='binary_crossentropy' needs data inside [0, 1]; got values "
+            f"from {X.min():.6g} to {X.max():.6g}. Scale X into [0, 1] (for "
+            "example with MinMaxScaler) or use loss='mse'."
+        )
+    if output_activation != "sigmoid":
+        raise ValueError(
+            "loss='binary_crossentropy' needs outputs inside (0, 1); got "
+            f"output_activation={output_activation!r}. Use "
+            "output_activation='sigmoid' or 'auto'."
+        )

@@ -1,0 +1,171 @@
+"""The steps of ``fit`` and ``partial_fit``, in order, undone if one fails.
+
+The estimator says what it builds and keeps (its ``_resolve_spec``,
+``_build_network``, ``_start_network`` and ``_store_fit``); this module runs
+those steps in order with the data's validation, the fit's set-up
+(:mod:`skae.fitting.setup`) and the training loop (:mod:`skae.fitting.loop`),
+and leaves the estimator as it was when a step fails or the fit is interrupted.
+"""
+
+import numpy as np
+
+from .._arrays import StreamedRows, is_streamed
+from .._validation import check_float32_range, validate_rows
+from ..fitting.loop import train
+from ..fitting.setup import (
+    check_callbacks,
+    check_noise,
+    distribution_scope,
+    float32_keras,
+    make_optimizer,
+    split_rows,
+)
+from ..fitting.state import IncrementalFit, fit_seeds, int_seed, rollback
+from ..networks.autoencoder import join_autoencoder
+from ..networks.spec import check_continues
+from ..saving.keras_bytes import model_from_bytes, model_to_bytes
+from .losses import check_loss_fits_data
+
+# The estimator's parameters that train() takes as they are.
+TRAINING_SETTINGS = (
+    "batch_size",
+    "shuffle",
+    "n_iter_no_change",
+    "tol",
+    "verbose",
+    "noise_type",
+    "noise",
+)
+
+
+def fit(estimator, X):
+    """Train ``estimator`` on ``X``: a new model, or the fitted one with warm_start."""
+    models = estimator.__dict__.get("_models")
+    # Built and trained in float32 whatever Keras's global floatx and dtype
+    # policy, so that they cannot change what a fit computes.
+    with rollback(estimator, models and models.model), float32_keras():
+        continuing = estimator.warm_start and models is not None
+        streamed = is_streamed(X)
+        X = _validate(estimator, X, reset=not continuing)
+        spec = _resolve(estimator, X, continuing, "fit")
+        callbacks = check_callbacks(estimator.callbacks)
+        init_seed, split_seed, shuffle_seed = fit_seeds(estimator.random_state)
+        X_train, X_val = split_rows(
+            X, estimator.validation_fraction, int_seed(split_seed), streamed
+        )
+        with distribution_scope(estimator.distribute):
+            optimizer = make_optimizer(estimator.optimizer, estimator.learning_rate)
+            if continuing:
+                model = copy_into_scope(models.model, estimator.distribute)
+            else:
+                model = _build(estimator, spec, X_train, init_seed)
+        history = _train(
+            estimator,
+            model,
+            X_train,
+            X_val,
+            loss=spec.loss,
+            optimizer=optimizer,
+            epochs=estimator.epochs,
+            seed=int_seed(shuffle_seed),
+            early_stopping=estimator.early_stopping,
+            callbacks=callbacks,
+        )
+        estimator._store_fit(model, spec, history, X)
+        # The next partial_fit starts its own optimizer and shuffling sequence.
+        estimator._incremental = None
+    return estimator
+
+
+def partial_fit(estimator, X):
+    """Train ``estimator`` for one epoch on ``X``, continuing the last call."""
+    models = estimator.__dict__.get("_models")
+    run = estimator.__dict__.get("_incremental")
+    optimizer = run and run.optimizer
+    with rollback(estimator, models and models.model, optimizer), float32_keras():
+        first = models is None
+        streamed = is_streamed(X)
+        X = _validate(estimator, X, reset=first)
+        spec = _resolve(estimator, X, not first, "partial_fit")
+        callbacks = check_callbacks(estimator.callbacks)
+        rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
+        if run is None:
+            init_seed, _, shuffle_seed = fit_seeds(estimator.random_state)
+            run = IncrementalFit(init_seed, shuffle_seed)
+        with distribution_scope(estimator.distribute):
+            if first:
+                model = _build(estimator, spec, rows, run.init_seed)
+            else:
+                model = copy_into_scope(models.model, estimator.distribute)
+            if optimizer is None or getattr(model, "optimizer", None) is not optimizer:
+                optimizer = make_optimizer(estimator.optimizer, estimator.learning_rate)
+            else:
+                optimizer = None  # compiled by an earlier call: keep its state
+        history = _train(
+            estimator,
+            model,
+            rows,
+            None,
+            loss=spec.loss,
+            optimizer=optimizer,
+            epochs=1,
+            seed=int_seed(run.call_seed()),
+            early_stopping=False,
+            callbacks=callbacks,
+            run_eagerly=False,
+        )
+        if not first:
+            history = {
+                key: [*estimator.history_.get(key, []), *values]
+                for key, values in history.items()
+            }
+        estimator._store_fit(model, spec, history, X)
+        # None where a twin of the model trained (see trainer_for).
+        trained = getattr(model, "optimizer", None)
+        estimator._incremental = IncrementalFit(
+            run.init_seed, run.shuffle_seed, run.calls + 1, trained
+        )
+    return estimator
+
+
+def _validate(estimator, X, *, reset):
+    X = validate_rows(estimator, X, reset=reset, accept_sparse="csr")
+    check_float32_range(X)
+    check_noise(estimator.noise, estimator.noise_type)
+    return X
+
+
+def _resolve(estimator, X, continuing, method):
+    """This fit's spec; a continued fit must build what it continues."""
+    fitted = estimator._spec if continuing else None
+    spec = estimator._resolve_spec(X, fitted)
+    if fitted is not None:
+        check_continues(fitted, spec, method)
+    check_loss_fits_data(X, spec.loss, spec.output_activation)
+    return spec
+
+
+def _build(estimator, spec, X_train, seed):
+    """Build the network of ``spec``, start it from the data, join it."""
+    network_seed, start_seed = seed.spawn(2)
+    network = estimator._build_network(spec, network_seed)
+    estimator._start_network(network, spec, X_train, start_seed)
+    return join_autoencoder(*network)
+
+
+def copy_into_scope(model, strategy):
+    """``model``, copied inside ``strategy``'s scope when there is a strategy.
+
+    A strategy mirrors the variables created under its scope; a fitted model's
+    were created outside it, so a copy is made inside.
+    """
+    if strategy is None:
+        return model
+    return model_from_bytes(model_to_bytes(model))
+
+
+def _train(estimator, model, X_train, X_val, **settings):
+    """:func:`~skae.fitting.loop.train` with the estimator's training parameters."""
+    for name in TRAINING_SETTINGS:
+        settings[name] = getattr(estimator, name)
+    return train(model, X_train, X_val, strategy=estimator.distribute, **settings)

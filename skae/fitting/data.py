@@ -1,0 +1,123 @@
+"""The input pipeline: batches whose order and noise depend only on (seed, epoch).
+
+:func:`make_dataset` feeds shuffled batches whose order depends only on the
+fit's seed and the epoch number (stateless random ops), never on a global seed,
+so that a fit resumed at any epoch trains as one that never stopped.
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from .._arrays import StreamedRows
+
+
+def make_dataset(
+    X,
+    *,
+    batch_size,
+    shuffle,
+    seed,
+    epochs,
+    first_epoch=0,
+    noise_type=None,
+    noise=0.0,
+):
+    """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
+
+    The batches of epochs ``first_epoch`` to ``epochs - 1``, the same whatever
+    the first epoch is, so that a resumed fit trains as one that never stopped.
+    Each epoch visits every row once. With ``shuffle``, epoch ``e`` uses the
+    permutation drawn by a stateless generator from ``(seed, e)``. With
+    ``noise > 0`` the inputs (never the targets) are corrupted, as a denoising
+    autoencoder needs: ``"gaussian"`` adds noise of standard deviation
+    ``noise``, ``"mask"`` sets a random fraction ``noise`` of the values to 0.
+    The noise of batch ``b`` is drawn statelessly from ``(seed, e, b)`` too.
+    """
+    n_samples = X.shape[0]
+    read = _row_reader(X)
+    shuffle_seed, noise_seed = (
+        tf.constant(int(s), dtype=tf.int64)
+        for s in np.random.SeedSequence(seed).generate_state(2)
+    )
+    n_batches = steps_per_epoch(n_samples, batch_size)
+
+    def epoch_batches(epoch):
+        order = tf.range(n_samples, dtype=tf.int64)
+        if shuffle:
+            keys = tf.random.stateless_uniform(
+                [n_samples], seed=tf.stack([shuffle_seed, epoch])
+            )
+            order = tf.argsort(keys, stable=True)
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        return batches.enumerate().map(lambda b, rows: (epoch * n_batches + b, rows))
+
+    def corrupt(step, batch):
+        noise_key = tf.stack([noise_seed, step])
+        if noise_type == "gaussian":
+            return batch + noise * tf.random.stateless_normal(
+                tf.shape(batch), noise_key
+            )
+        keep = tf.random.stateless_uniform(tf.shape(batch), noise_key) >= noise
+        return batch * tf.cast(keep, batch.dtype)
+
+    def gather(step, rows):
+        batch = read(rows)
+        if noise_type is None or noise == 0:
+            return batch, batch
+        return corrupt(step, batch), batch
+
+    return (
+        tf.data.Dataset.range(first_epoch, epochs)
+        .flat_map(epoch_batches)
+        .map(gather)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def make_validation_dataset(X, *, batch_size):
+    """Return a ``tf.data.Dataset`` of ``(x, x)`` batches of ``X``.
+
+    A dataset, rather than arrays, lets Keras reuse one pipeline across epochs
+    instead of rebuilding it after every epoch. In-memory rows are cached;
+    streamed rows are read again each epoch.
+    """
+    if isinstance(X, StreamedRows):
+        read = _row_reader(X)
+        return (
+            tf.data.Dataset.range(X.shape[0])
+            .batch(batch_size)
+            .map(lambda rows: (read(rows),) * 2)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+    return (
+        tf.data.Dataset.from_tensor_slices(tf.constant(X, dtype=tf.float32))
+        .batch(batch_size)
+        .map(lambda batch: (batch, batch))
+        .cache()
+    )
+
+
+def _row_reader(X):
+    """Return a function from a tensor of row numbers to those rows, float32.
+
+    In-memory rows become one float32 tensor that batches are gathered from.
+    :class:`StreamedRows` stay where they are; each batch is read and converted
+    by NumPy when the pipeline asks for it.
+    """
+    if isinstance(X, StreamedRows):
+        row_shape = X.shape[1:]
+
+        def read(rows):
+            batch = tf.numpy_function(X.take, [rows], tf.float32, stateful=False)
+            batch.set_shape([None, *row_shape])
+            return batch
+
+        return read
+    data = tf.constant(X, dtype=tf.float32)
+    return lambda rows: tf.gather(data, rows)
+
+
+def steps_per_epoch(n_samples, batch_size):
+    return math.ceil(n_samples / batch_size)

@@ -1,0 +1,142 @@
+"""What a fit sets up before training: optimizer, callbacks, strategy, dtypes, split.
+
+Each function takes a parameter's value and returns what the fit uses, or
+raises an error that names the parameter and repeats the value received.
+"""
+
+import contextlib
+import math
+
+import numpy as np
+
+from .._arrays import StreamedRows
+
+
+def make_optimizer(optimizer, learning_rate):
+    """A fresh Keras optimizer: ``optimizer`` by name, or a copy of an instance."""
+    import keras
+
+    if isinstance(optimizer, str):
+        try:
+            optimizer_cls = type(keras.optimizers.get(optimizer))
+        except ValueError as exc:
+            raise ValueError(
+                f"optimizer={optimizer!r} is not the name of a Keras "
+                "optimizer; use e.g. 'adam', 'sgd', 'rmsprop' or an instance "
+                "of keras.optimizers.Optimizer."
+            ) from exc
+        return optimizer_cls(learning_rate=learning_rate)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            "optimizer must be a name or a keras.optimizers.Optimizer instance; "
+            f"got {type(optimizer).__name__}."
+        )
+    # A copy per fit: the user's instance is never built or stepped.
+    return type(optimizer).from_config(optimizer.get_config())
+
+
+def check_noise(noise, noise_type):
+    """Raise if ``noise_type="mask"`` would zero every input (``noise >= 1``)."""
+    if noise_type == "mask" and noise >= 1:
+        raise ValueError(
+            "noise_type='mask' zeroes a fraction noise of the inputs, which "
+            f"must be below 1; got noise={noise!r}."
+        )
+
+
+def check_callbacks(callbacks):
+    """The ``callbacks`` parameter as a list, after checking its items."""
+    if callbacks is None:
+        return []
+    import keras
+
+    for i, callback in enumerate(callbacks):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                "callbacks must be a list of keras.callbacks.Callback instances; "
+                f"got {type(callback).__name__} at position {i}."
+            )
+    backups = [c for c in callbacks if isinstance(c, keras.callbacks.BackupAndRestore)]
+    if len(backups) > 1:
+        raise ValueError(
+            "callbacks may hold one keras.callbacks.BackupAndRestore, which "
+            f"a fit resumes from; got {len(backups)}."
+        )
+    return list(callbacks)
+
+
+def distribution_scope(strategy):
+    """The scope of the ``distribute`` strategy, or a no-op context for None."""
+    if strategy is None:
+        return contextlib.nullcontext()
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "distribute takes a tf.distribute.Strategy, which needs the "
+            f"TensorFlow backend; Keras runs on {keras.backend.backend()!r}. "
+            "With JAX, set keras.distribution.set_distribution("
+            "keras.distribution.DataParallel()) before fit instead."
+        )
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(
+            "distribute must be a tf.distribute.Strategy such as "
+            "tf.distribute.MirroredStrategy(); got "
+            f"{type(strategy).__name__}."
+        )
+    return strategy.scope()
+
+
+@contextlib.contextmanager
+def float32_keras():
+    """Make Keras build float32 layers, whatever its global floatx and policy.
+
+    Global state is changed only when it differs, and restored afterwards. Keras
+    keeps the dtype policy per thread but floatx for the whole process, so a
+    fit under a non-default floatx briefly changes it for other threads too.
+    """
+    import keras
+
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    if floatx == "float32" and policy.name == "float32":
+        yield
+        return
+    keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+def split_rows(X, validation_fraction, seed, streamed=False):
+    """Return float32 ``(X_train, X_val)``; ``X_val`` is None without a split.
+
+    Streamed data (a memmap or a sparse matrix) is not copied: the two parts
+    are :class:`~skae._arrays.StreamedRows` that read their rows a batch at a
+    time.
+    """
+    n_samples = X.shape[0]
+    n_val = math.ceil(validation_fraction * n_samples)
+    if n_val == 0:
+        if streamed:
+            return StreamedRows(X), None
+        return X.astype(np.float32, copy=False), None
+    if n_val >= n_samples:
+        plural = "s" if n_samples != 1 else ""
+        raise ValueError(
+            f"validation_fraction={validation_fraction} holds out {n_val} "
+            f"of the samples and leaves none to train on; got {n_samples} "
+            f"sample{plural}. Pass more samples or set validation_fraction=0."
+        )
+    order = np.random.default_rng(seed).permutation(n_samples)
+    val_rows, train_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+    if streamed:
+        return StreamedRows(X, train_rows), StreamedRows(X, val_rows)
+    return (
+        X[train_rows].astype(np.float32, copy=False),
+        X[val_rows].astype(np.float32, copy=False),
+    )
