@@ -75,7 +75,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -507,7 +507,7 @@ def describe_budget(settings):
 
 
 def describe_run(settings, X_train, X_test):
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"Dataset `{settings.dataset}` ({X_train.shape[0]} train / "
         f"{X_test.shape[0]} test images, {X_train.shape[1]} pixels), {now}, "

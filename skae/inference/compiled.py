@@ -18,7 +18,7 @@ from .._arrays import dense_rows
 # this many bytes, between MIN_CHUNK_ROWS and MAX_CHUNK_ROWS rows.
 CHUNK_BYTES = 16 * 2**20
 MIN_CHUNK_ROWS = 16
-MAX_CHUNK_ROWS = 256
+MAX_CHUNK_ROWS = 1024
 
 
 def widest_row(model):

@@ -19,10 +19,12 @@ from .._arrays import dense_rows
 from .compiled import CompiledPass
 from .numpy_pass import cast_steps, dense_steps, forward
 
-# Up to this many rows, a dense stack runs in NumPy. Above it, Keras's compiled
-# call is as fast or faster (its elementwise kernels use every core); see the
-# "inference crossover" table of benchmarks/bench_speed.py.
-NUMPY_MAX_ROWS = 64
+# Up to this many rows, a dense stack runs in NumPy: Keras's compiled call costs
+# about a millisecond per call and computes a whole padded chunk. Above it,
+# Keras is as fast or faster, in float64 and for sigmoid outputs above all (its
+# elementwise kernels use every core); see the "inference crossover" table of
+# benchmarks/bench_speed.py.
+NUMPY_MAX_ROWS = 256
 # How closely the NumPy pass must agree with Keras on the probe batch.
 PROBE_RTOL, PROBE_ATOL = 1e-4, 1e-5
 

@@ -14,22 +14,27 @@ three members:
 ``model.keras``
     The fitted Keras model in Keras's own format (absent while unfitted).
 
-The zip's comment holds the SHA-256 of every byte before it, checked before
-anything is parsed (format 2; format 1 files have none). Reading never runs
-code from the file: the zip is read in memory (nothing is extracted), every
-member name is checked, every parser's failure is a ``ValueError`` (see
-:mod:`skae.saving.archive`), the estimator class must be one of
-skae's or one the caller names, the Keras configuration may only name Keras or
-skae objects (or the caller's ``custom_objects``), and the model is loaded with
-Keras's ``safe_mode``. Only the ``.keras`` member is written to disk, into a
-temporary folder that is removed afterwards.
+The zip's comment holds the SHA-256 of every byte before it (format 2 and
+later), and ``skae.json`` the SHA-256 of each other member (format 3), all
+checked before anything is parsed. Reading never runs code from the file: it
+refuses to start under a Keras with published ``safe_mode`` bypasses
+(``MIN_KERAS``), the zip is read in memory (nothing is extracted), every member
+name is checked, every parser's failure is a ``ValueError`` (see
+:mod:`skae.saving.archive`), the estimator class must be one of skae's or one
+the caller names, the Keras configuration may only name what skae's own
+estimators write or the caller's ``custom_objects`` (see
+:mod:`skae.saving.allowlist`), and the model is loaded with Keras's
+``safe_mode``. Only the ``.keras`` member is written to disk, into a temporary
+folder that is removed afterwards.
 """
 
 import dataclasses
+import hashlib
 import io
 import json
 import math
 import os
+import re
 import secrets
 import warnings
 import zipfile
@@ -37,6 +42,7 @@ import zipfile
 import numpy as np
 
 from .._registry import ESTIMATORS, SPECS, is_estimator_class
+from .allowlist import check_config
 from .archive import (
     DAMAGE_ERRORS,
     check_seal,
@@ -45,9 +51,18 @@ from .archive import (
     seal,
     unsealed_comment,
 )
+from .keras_bytes import model_from_bytes
 
 FORMAT_NAME = "skae"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# The first Keras with a fix for every published advisory against loading
+# .keras files (see the README's Security section, and MIN_KERAS_ADVISORIES).
+MIN_KERAS = "3.14.0"
+MIN_KERAS_ADVISORIES = (
+    "CVE-2025-1550, CVE-2025-8747, CVE-2025-9905, CVE-2025-9906, "
+    "CVE-2025-49655, CVE-2025-12060, CVE-2026-0897, CVE-2026-1462, "
+    "GHSA-hqp4-2352-xf5r"
+)
 METADATA = "skae.json"
 ARRAYS = "arrays.npz"
 MODEL = "model.keras"
@@ -58,11 +73,6 @@ RUNTIME_PARAMS = ("callbacks", "distribute")
 # What a ``.keras`` archive may hold (see ``keras.src.saving.saving_lib``).
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
 KERAS_ASSETS = "assets/"
-# Python packages whose classes a model configuration may name.
-TRUSTED_PACKAGES = ("keras", "skae")
-# Keras objects that would run arbitrary code: refused even where Keras's own
-# ``safe_mode`` would refuse them too, so that the error names skae's rule.
-CODE_CLASSES = ("Lambda", "__lambda__", "TorchModuleWrapper", "JaxLayer", "FlaxLayer")
 
 
 class _Encoder:
@@ -164,7 +174,7 @@ class _Decoder:
             import keras
 
             config = self(body)
-            _check_keras_config(config, custom_objects=None)
+            check_config(config, None, where="the optimizer")
             return keras.optimizers.deserialize(config)
         if tag == "__spec__":
             name, fields = body
@@ -216,13 +226,20 @@ def save(estimator, path):
     }
     arrays = io.BytesIO()
     np.savez(arrays, **encode.arrays)
+    members = {ARRAYS: arrays.getvalue()}
+    if model is not None:
+        members[MODEL] = model
+    # Integrity of each member, checked before it is parsed; the file's own
+    # checksum covers skae.json. Neither says who wrote the file.
+    metadata["sha256"] = {
+        name: hashlib.sha256(data).hexdigest() for name, data in members.items()
+    }
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(METADATA, json.dumps(metadata, allow_nan=False, indent=1))
-        archive.writestr(ARRAYS, arrays.getvalue())
-        if model is not None:
-            archive.writestr(MODEL, model)
+        for name, data in members.items():
+            archive.writestr(name, data)
         archive.comment = unsealed_comment()
     data = seal(buffer.getvalue())
 
@@ -283,9 +300,11 @@ def load(path, *, custom_objects=None):
     >>> bool(np.array_equal(loaded.transform(X), est.transform(X)))
     True
     """
+    check_keras_version()
     members, sealed = _read_members(path)
     metadata = _read_metadata(members[METADATA])
     _check_version(metadata, sealed)
+    _check_hashes(metadata, members)
     cls = _estimator_class(metadata.get("class"), custom_objects)
     arrays = read_npz(members[ARRAYS], ARRAYS)
     decode = _Decoder(arrays)
@@ -328,7 +347,11 @@ def _read_members(path):
     with open(path, "rb") as file:
         data = file.read()
     if data[:4] != b"PK\x03\x04":
-        kind = "a pickle" if data[:1] == b"\x80" else "something else"
+        kind = "something else"
+        if data[:1] == b"\x80":
+            kind = "a pickle"
+        elif data[:8] == b"\x89HDF\r\n\x1a\n":
+            kind = "HDF5, a legacy Keras model, which skae never reads"
         raise ValueError(
             f"Not a valid skae model file: {path!s} is not a zip archive (it looks "
             f"like {kind}). skae.load reads the files est.save writes; unpickle "
@@ -340,6 +363,42 @@ def _read_members(path):
     if missing:
         raise _corrupt(f"no {missing}")
     return members, sealed
+
+
+def check_keras_version():
+    """Refuse to load under a Keras with published safe_mode bypasses.
+
+    The package metadata asks for ``keras>=MIN_KERAS``, but an environment can
+    hold an older Keras anyway (a pinned install, ``--no-deps``).
+    """
+    import keras
+
+    if _version(keras.__version__) < _version(MIN_KERAS):
+        raise RuntimeError(
+            f"skae.load does not read model files under Keras {keras.__version__}: "
+            f"Keras before {MIN_KERAS} has published ways around safe_mode when "
+            f"loading .keras files ({MIN_KERAS_ADVISORIES}). Upgrade with "
+            f"pip install 'keras>={MIN_KERAS}'."
+        )
+
+
+def _version(text):
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def _check_hashes(metadata, members):
+    """Compare each member with the SHA-256 that skae.json records for it."""
+    recorded = metadata.get("sha256")
+    if recorded is None and metadata["format_version"] < 3:
+        return  # written before member hashes; the file checksum still holds
+    if not isinstance(recorded, dict) or set(recorded) != set(members) - {METADATA}:
+        raise _corrupt("no SHA-256 for each of its members")
+    for name, digest in recorded.items():
+        if hashlib.sha256(members[name]).hexdigest() != digest:
+            raise ValueError(
+                f"Not a valid skae model file: its member {name} does not match "
+                "its SHA-256 recorded in skae.json; it was damaged or edited."
+            )
 
 
 def _read_metadata(data):
@@ -387,8 +446,6 @@ def _estimator_class(name, custom_objects):
 
 def _load_keras_model(data, custom_objects):
     """Check the ``.keras`` member's names and configuration, then let Keras load it."""
-    from .keras_bytes import model_from_bytes
-
     inner = read_zip(data, "the Keras model archive", _is_keras_member)
     if "config.json" not in inner:
         raise _corrupt("a Keras model archive without config.json")
@@ -396,7 +453,7 @@ def _load_keras_model(data, custom_objects):
         config = json.loads(inner["config.json"])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _corrupt("a Keras model configuration that is not JSON") from exc
-    _check_keras_config(config, custom_objects)
+    check_config(config, custom_objects, where="config.json")
     try:
         return model_from_bytes(data, custom_objects=custom_objects)
     except DAMAGE_ERRORS as exc:
@@ -410,35 +467,3 @@ def _is_keras_member(name):
         return True
     parts = name.split("/")
     return name.startswith(KERAS_ASSETS) and ".." not in parts and "\\" not in name
-
-
-def _check_keras_config(config, custom_objects):
-    """Refuse configurations naming code-running layers or untrusted modules."""
-    allowed = set(custom_objects or ())
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        stack.extend(node.values())
-        class_name = node.get("class_name")
-        if not isinstance(class_name, str):
-            continue
-        if class_name in CODE_CLASSES:
-            raise ValueError(
-                f"Refusing to load the model: it contains a {class_name} layer, "
-                "whose Python code would run on loading. skae files never hold "
-                "code; rebuild the model from code you trust instead."
-            )
-        module = node.get("module")
-        names = {class_name, node.get("registered_name")}
-        trusted = module is None or module.split(".")[0] in TRUSTED_PACKAGES
-        if not trusted and not names & allowed:
-            raise ValueError(
-                f"Refusing to load the model: its configuration names "
-                f"{module}.{class_name}, which is neither Keras's nor skae's. If "
-                f"you trust it, pass it in custom_objects={{{class_name!r}: ...}}."
-            )

@@ -1,0 +1,278 @@
+"""What a model file's Keras configuration may name: exactly what skae writes.
+
+The allowlist is derived, not written by hand: every registered estimator's
+networks are built (without training) from its small parameters and from
+each value of its parameters that changes which Keras objects the network
+holds (booleans, options, a rate at zero or not), and every object their
+serialized configurations name is recorded, as ``(module, class_name,
+registered_name)`` with the configuration keys it was seen with. Activations
+and losses are settings written as names; the names allowed are those of
+skae's own options. Optimizers are the classes of ``keras.optimizers`` (the
+``optimizer`` parameter takes any of them), with their learning-rate
+schedules.
+
+:func:`check_config` walks a configuration before Keras reads any of it and
+raises a ``ValueError`` naming the path of the first entry that is not allowed:
+a class, module or registered name outside the list, a function-typed object,
+a ``Lambda`` in any form, configuration keys the class never writes, or a
+layer call whose keyword arguments are not tensors.
+"""
+
+import functools
+import inspect
+import itertools
+import json
+from numbers import Real
+
+import numpy as np
+
+from .._registry import ESTIMATORS
+
+# Objects that run code from the file however they are named: refused with
+# their own message, whatever the allowlist says.
+CODE_OBJECTS = frozenset(
+    {"Lambda", "__lambda__", "function", "TorchModuleWrapper", "JaxLayer"}
+)
+CODE_OBJECTS |= {"FlaxLayer", "TFSMLayer"}
+# The special entries Keras writes for values that are not objects.
+KERAS_VALUES = frozenset({"__keras_tensor__", "__tuple__"})
+# Configuration keys that hold names of activations and losses.
+NAMED_SETTINGS = ("activation", "recurrent_activation", "loss")
+
+
+class Allowlist:
+    """The objects, keys and names skae's models may hold.
+
+    Parameters
+    ----------
+    objects : dict
+        ``(module, class_name, registered_name)`` to the set of its
+        configuration keys (``"config"``'s keys) seen, or None for any.
+    top_keys : frozenset
+        Keys an object entry itself may have.
+    names : frozenset
+        Activation and loss names.
+    call_values : dict
+        Keyword argument of a layer call to the JSON of the values other than
+        tensors it was seen with (``training=False`` where sampling is off).
+    """
+
+    def __init__(self, objects, top_keys, names, call_values):
+        self.objects = objects
+        self.top_keys = top_keys
+        self.names = names
+        self.call_values = call_values
+
+
+@functools.lru_cache(maxsize=1)
+def skae_allowlist():
+    """The :class:`Allowlist` of every registered estimator; built once."""
+    import keras
+
+    # Keras adds this key to an object it writes more than once (a dtype
+    # policy all layers share), as a reference to the first; it loads no code.
+    objects, top_keys, call_values = {}, {"shared_object_id"}, {}
+    for config in _example_configs():
+        _record(config, objects, top_keys, call_values)
+    # The optimizer parameter takes any of Keras's optimizers, with a schedule.
+    for module, base in (
+        (keras.optimizers, keras.optimizers.Optimizer),
+        (keras.optimizers.schedules, keras.optimizers.schedules.LearningRateSchedule),
+    ):
+        for name, cls in vars(module).items():
+            if inspect.isclass(cls) and issubclass(cls, base):
+                objects[(module.__name__, name, None)] = None
+    names = frozenset(_setting_names())
+    return Allowlist(objects, frozenset(top_keys), names, call_values)
+
+
+def check_config(config, custom_objects=None, where="config.json"):
+    """Raise a ``ValueError`` naming the first entry of ``config`` not allowed.
+
+    ``custom_objects`` are the caller's own classes and functions, by name, as
+    for ``keras.saving.load_model``: entries naming them are allowed as they
+    are (the caller trusts them).
+    """
+    allowlist = skae_allowlist()
+    trusted = set(custom_objects or ())
+    for obj in (custom_objects or {}).values():
+        trusted.add(_registered_name(obj))
+    stack = [(config, where)]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "class_name" in node:
+            _check_object(node, path, allowlist, trusted)
+        for key, value in node.items():
+            if key in NAMED_SETTINGS and isinstance(value, str):
+                if value not in allowlist.names and value not in trusted:
+                    _refuse(f"{path}.{key}", f"the {key} {value!r}")
+            if key == "inbound_nodes":
+                _check_calls(value, f"{path}.{key}", allowlist.call_values)
+            stack.append((value, f"{path}.{key}"))
+
+
+def _check_object(node, path, allowlist, trusted):
+    class_name = node.get("class_name")
+    module = node.get("module")
+    registered = node.get("registered_name")
+    if class_name in CODE_OBJECTS or registered in CODE_OBJECTS:
+        _refuse(
+            path,
+            f"a {class_name} entry ({module}.{node.get('config')!r}), which "
+            "names Python code to run; skae files never hold code",
+        )
+    if class_name in KERAS_VALUES and module is None and registered is None:
+        return
+    if {class_name, registered} & trusted:
+        return
+    triple = (module, class_name, registered)
+    if triple not in allowlist.objects:
+        _refuse(
+            path,
+            f"{module}.{class_name} (registered as {registered!r}), which skae's "
+            "models never hold. A model of your own may name it if you pass "
+            f"custom_objects={{{class_name!r}: ...}}",
+        )
+    extra = set(node) - allowlist.top_keys
+    keys = allowlist.objects[triple]
+    config = node.get("config")
+    if keys is not None and isinstance(config, dict):
+        extra |= {f"config.{key}" for key in set(config) - keys}
+    if extra:
+        _refuse(path, f"a {class_name} with keys skae never writes: {sorted(extra)}")
+
+
+def _check_calls(nodes, path, call_values):
+    """Layer calls pass tensors, None, or what skae's own calls pass, nothing else."""
+    if not isinstance(nodes, list):
+        return
+    for i, call in enumerate(nodes):
+        kwargs = call.get("kwargs", {}) if isinstance(call, dict) else {}
+        if not isinstance(kwargs, dict):
+            _refuse(f"{path}[{i}].kwargs", "keyword arguments that are not a mapping")
+        for name, value in kwargs.items():
+            seen = json.dumps(value) in call_values.get(name, ())
+            if value is not None and not _is_tensor(value) and not seen:
+                _refuse(
+                    f"{path}[{i}].kwargs.{name}",
+                    f"a layer called with {name}={value!r}, which is not a tensor",
+                )
+
+
+def _is_tensor(value):
+    if isinstance(value, list):
+        return all(_is_tensor(item) for item in value)
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
+def _refuse(path, what):
+    raise ValueError(
+        f"Refusing to load the model: {path} holds {what}. Nothing from the file "
+        "was run."
+    )
+
+
+def _registered_name(obj):
+    import keras
+
+    try:
+        return keras.saving.get_registered_name(obj)
+    except Exception:  # an object Keras cannot name is trusted by its key only
+        return None
+
+
+def _record(node, objects, top_keys, call_values):
+    """Add every object ``node`` names, its configuration keys, its calls' values."""
+    if isinstance(node, list):
+        for item in node:
+            _record(item, objects, top_keys, call_values)
+        return
+    if not isinstance(node, dict):
+        return
+    if "class_name" in node and node["class_name"] not in KERAS_VALUES:
+        triple = (node.get("module"), node["class_name"], node.get("registered_name"))
+        keys = objects.setdefault(triple, set())
+        if isinstance(node.get("config"), dict):
+            keys.update(node["config"])
+        top_keys.update(node)
+    for call in node.get("inbound_nodes") or ():
+        for name, value in call.get("kwargs", {}).items():
+            if value is not None and not _is_tensor(value):
+                call_values.setdefault(name, set()).add(json.dumps(value))
+    for value in node.values():
+        _record(value, objects, top_keys, call_values)
+
+
+def _setting_names():
+    """The activation and loss names skae's parameters accept, as Keras writes them."""
+    import keras
+
+    from ..estimators.losses import LOSSES
+    from ..inference.numpy_pass import ACTIVATIONS
+
+    names = set(LOSSES)
+    for name in ACTIVATIONS:
+        names.add(keras.activations.serialize(keras.activations.get(name)))
+    return names
+
+
+def _example_configs():
+    """Serialized, compiled models of every registered estimator's variations."""
+    import keras
+
+    from ..fitting.setup import float32_keras
+    from ..networks.autoencoder import join_autoencoder
+
+    rng = np.random.default_rng(0)
+    # A square and an odd width: images of either shape, and the crop that
+    # odd sizes need after pooling.
+    widths = (16, 15)
+    built = set()
+    with float32_keras():
+        for cls in ESTIMATORS.values():
+            for params, n_features in itertools.product(_variations(cls), widths):
+                est = cls(2, **{**cls._small_params, **params})
+                spec = est._resolve_spec(rng.random((8, n_features)), None)
+                if spec in built:
+                    continue
+                built.add(spec)
+                network = est._build_network(spec, np.random.SeedSequence(0))
+                model = join_autoencoder(*network)
+                model.compile(optimizer="adam", loss=spec.loss)
+                yield keras.saving.serialize_keras_object(model)
+
+
+def _variations(cls):
+    """Parameter settings that change which Keras objects ``cls`` builds.
+
+    One parameter at a time away from the small parameters: each boolean both
+    ways, each option that is not an activation name, and each non-negative
+    rate at zero and above. Activations and losses are written as names,
+    allowed by name (see :func:`_setting_names`).
+    """
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    from ..estimators.parameters import TRAINING_PARAMS
+    from ..inference.numpy_pass import ACTIVATIONS
+
+    yield {}
+    for name, constraints in cls._parameter_constraints.items():
+        if name in TRAINING_PARAMS or name in ("n_components", "loss"):
+            continue
+        for constraint in constraints:
+            if constraint == "boolean":
+                yield from ({name: True}, {name: False})
+            elif isinstance(constraint, StrOptions):
+                for option in constraint.options - set(ACTIVATIONS):
+                    yield {name: option}
+            elif (
+                isinstance(constraint, Interval)
+                and constraint.type is Real
+                and constraint.left == 0
+            ):
+                yield from ({name: 0.0}, {name: 0.1})
