@@ -45,18 +45,22 @@ def saved(tmp_path_factory):
     return est, path.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def legacy_h5(tmp_path_factory):
+    """A model in Keras's legacy HDF5 format, which safe_mode does not cover."""
+    path = tmp_path_factory.mktemp("legacy") / "legacy.h5"
+    inputs = keras.Input((16,))
+    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(path)
+    return path
+
+
 @pytest.fixture
-def sandbox(tmp_path, monkeypatch):
-    """An empty working folder and temporary folder, and no network at all.
+def guarded(sandbox, monkeypatch):
+    """The sandbox (see conftest.py), with no network at all and no Keras.
 
     Keras's loader and deserializer fail the test if they are reached: every
     file here must be refused by skae's own checks first.
     """
-    work, temporary = tmp_path / "work", tmp_path / "tmp"
-    work.mkdir()
-    temporary.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setattr("tempfile.tempdir", str(temporary))
     attempts = []
 
     def no_network(*args, **kwargs):
@@ -72,10 +76,8 @@ def sandbox(tmp_path, monkeypatch):
 
     monkeypatch.setattr(file_format, "model_from_bytes", reached)
     monkeypatch.setattr(keras.optimizers, "deserialize", reached)
-    yield work
+    yield sandbox
     assert not attempts, attempts
-    assert not list(work.iterdir()), "loading wrote into the working folder"
-    assert not list(temporary.iterdir()), "loading left files in the temporary folder"
 
 
 def members_of(data):
@@ -139,7 +141,7 @@ def encoder_layer(config, index):
 # -- the published shapes ----------------------------------------------------------
 
 
-def test_refuses_an_arbitrary_module_in_the_config(saved, sandbox):
+def test_refuses_an_arbitrary_module_in_the_config(saved, guarded):
     """CVE-2025-1550: config.json naming any module and class to construct."""
 
     def edit(config):
@@ -151,10 +153,10 @@ def test_refuses_an_arbitrary_module_in_the_config(saved, sandbox):
         )
 
     with pytest.raises(ValueError, match=r"layers\[1\] holds subprocess.Popen"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_a_lambda_calling_load_model_unsafely(saved, sandbox):
+def test_refuses_a_lambda_calling_load_model_unsafely(saved, guarded):
     """CVE-2025-9906: a Lambda whose function is keras.models.load_model, with
     safe_mode false in its arguments and the path in its call's kwargs."""
 
@@ -180,11 +182,11 @@ def test_refuses_a_lambda_calling_load_model_unsafely(saved, sandbox):
         )
 
     with pytest.raises(ValueError, match=r"layers\[\d+\] holds a Lambda entry"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
 @pytest.mark.parametrize("setting", ["activation", "kernel_initializer"])
-def test_refuses_a_function_typed_get_file(saved, sandbox, setting):
+def test_refuses_a_function_typed_get_file(saved, guarded, setting):
     """keras.utils.get_file as a function-typed activation or initializer."""
 
     def edit(config):
@@ -198,10 +200,10 @@ def test_refuses_a_function_typed_get_file(saved, sandbox, setting):
 
     pattern = rf"layers\[1\]\.config\.shortcut\.config\.{setting} holds a function"
     with pytest.raises(ValueError, match=pattern):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_a_tfsm_layer(saved, sandbox):
+def test_refuses_a_tfsm_layer(saved, guarded):
     """CVE-2026-1462: a TFSMLayer loads and runs a SavedModel from a path."""
 
     def edit(config):
@@ -213,72 +215,67 @@ def test_refuses_a_tfsm_layer(saved, sandbox):
         )
 
     with pytest.raises(ValueError, match=r"holds a TFSMLayer entry"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_a_legacy_hdf5_model_inside_the_archive(saved, sandbox, tmp_path):
-    h5 = tmp_path / "legacy.h5"
-    inputs = keras.Input((16,))
-    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(h5)
+def test_refuses_a_legacy_hdf5_model_inside_the_archive(saved, legacy_h5, guarded):
+    member = legacy_h5.read_bytes()
     with pytest.raises(ValueError, match="Keras model archive is not a zip archive"):
-        load_bytes(forge(saved[1], keras_member=h5.read_bytes()), sandbox)
+        load_bytes(forge(saved[1], keras_member=member), guarded)
 
 
-def test_refuses_a_legacy_hdf5_model_passed_directly(sandbox, tmp_path):
-    h5 = tmp_path / "legacy.h5"
-    inputs = keras.Input((16,))
-    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(h5)
+def test_refuses_a_legacy_hdf5_model_passed_directly(legacy_h5, guarded):
     with pytest.raises(ValueError, match="not a zip archive .it looks like HDF5"):
-        load_bytes(h5.read_bytes(), sandbox)
+        load_bytes(legacy_h5.read_bytes(), guarded)
 
 
-def test_refuses_an_edited_member_with_a_stale_hash(saved, sandbox):
+def test_refuses_an_edited_member_with_a_stale_hash(saved, guarded):
     def edit(config):
         encoder_layer(config, 1)["config"]["name"] = "edited"
 
     with pytest.raises(ValueError, match="model.keras does not match its SHA-256"):
-        load_bytes(forge(saved[1], config=edit, hashes=False), sandbox)
+        load_bytes(forge(saved[1], config=edit, hashes=False), guarded)
 
 
 @pytest.mark.parametrize("where", ["config", "entry"])
-def test_refuses_a_skae_class_with_unexpected_keys(saved, sandbox, where):
+def test_refuses_a_skae_class_with_unexpected_keys(saved, guarded, where):
     def edit(config):
         residual = encoder_layer(config, 1)
         target = residual["config"] if where == "config" else residual
         target["payload"] = {"module": "keras.utils", "class_name": "get_file"}
 
     with pytest.raises(ValueError, match=r"Residual with keys skae never writes"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_an_unknown_registered_name(saved, sandbox):
+def test_refuses_an_unknown_registered_name(saved, guarded):
     def edit(config):
         encoder_layer(config, 1)["registered_name"] = "skae>Anything"
 
     with pytest.raises(ValueError, match=r"registered as 'skae>Anything'"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_layer_calls_with_arguments_that_are_not_tensors(saved, sandbox):
+def test_refuses_layer_calls_with_arguments_that_are_not_tensors(saved, guarded):
     def edit(config):
         decoder = config["config"]["layers"][-1]
         decoder["inbound_nodes"][0]["kwargs"]["mask"] = "/etc/passwd"
 
     with pytest.raises(ValueError, match=r"inbound_nodes\[0\]\.kwargs\.mask holds"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_an_activation_name_skae_does_not_write(saved, sandbox):
+def test_refuses_an_activation_name_skae_does_not_write(saved, guarded):
     def edit(config):
         encoder_layer(config, 1)["config"]["shortcut"]["config"]["activation"] = (
             "get_file"
         )
 
     with pytest.raises(ValueError, match=r"shortcut\.config\.activation holds"):
-        load_bytes(forge(saved[1], config=edit), sandbox)
+        load_bytes(forge(saved[1], config=edit), guarded)
 
 
-def test_refuses_a_function_typed_optimizer_setting(saved, sandbox):
+def test_refuses_a_function_typed_optimizer_setting(saved, guarded):
     """skae.json's own Keras objects go through the same check."""
     outer = members_of(saved[1])
     metadata = json.loads(outer["skae.json"])
@@ -306,7 +303,7 @@ def test_refuses_a_function_typed_optimizer_setting(saved, sandbox):
     outer["skae.json"] = json.dumps(metadata).encode()
     data = seal(zipped(outer, zipfile.ZIP_DEFLATED, unsealed_comment()))
     with pytest.raises(ValueError, match=r"learning_rate holds a function"):
-        load_bytes(data, sandbox)
+        load_bytes(data, guarded)
 
 
 # -- what skae writes still loads --------------------------------------------------

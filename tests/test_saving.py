@@ -253,21 +253,6 @@ def test_load_writes_only_to_a_temporary_folder_it_removes(saved, sandbox):
 # -- files that must be refused -----------------------------------------------------
 
 
-@pytest.fixture
-def sandbox(tmp_path, monkeypatch):
-    """Run in an empty folder with its own temporary folder; check both stay clean."""
-    work, temporary = tmp_path / "work", tmp_path / "tmp"
-    work.mkdir()
-    temporary.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.setattr("tempfile.tempdir", str(temporary))
-    yield tmp_path
-    assert not list(work.iterdir()), "loading wrote into the working folder"
-    assert not list(temporary.iterdir()), "loading left files in the temporary folder"
-    others = {p.name for p in tmp_path.iterdir()} - {"tmp", "work"}
-    assert all(name.endswith(".skae") for name in others), others
-
-
 def tampered(saved, sandbox, **changes):
     members = members_of(saved[2])
     for name, data in changes.items():
