@@ -18,3 +18,12 @@ __all__ = [
     "__version__",
     "load",
 ]
+
+
+def __getattr__(name):
+    # skae.callbacks imports Keras, which ``import skae`` leaves for later.
+    if name == "callbacks":
+        import importlib
+
+        return importlib.import_module(".callbacks", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

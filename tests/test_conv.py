@@ -15,9 +15,14 @@ def layer_kinds(model):
     return [type(layer).__name__ for layer in model.layers]
 
 
-def test_architecture_mirrors_encoder_with_transposed_convolutions():
+def test_pooling_architecture_mirrors_encoder_with_transposed_convolutions():
     est = ConvAutoencoderTransformer(
-        n_components=5, image_shape=(7, 6, 2), filters=(4, 8), epochs=1
+        n_components=5,
+        image_shape=(7, 6, 2),
+        filters=(4, 8),
+        downsampling="pool",
+        pca_shortcut=False,
+        epochs=1,
     ).fit(np.random.default_rng(0).random((20, 84)))
     assert layer_kinds(est.encoder_) == [
         "Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten",
@@ -46,6 +51,52 @@ def test_image_shape_none_infers_square_or_strip(n_features, expected):
     assert est.image_shape_ == expected
 
 
+def test_default_architecture_strides_and_starts_as_pca():
+    X = np.random.default_rng(0).random((40, 84))
+    est = ConvAutoencoderTransformer(
+        n_components=5,
+        image_shape=(7, 6, 2),
+        filters=(4, 8),
+        epochs=1,
+        learning_rate=1e-12,
+        validation_fraction=0.0,
+    ).fit(X)
+    code = est.encoder_.get_layer("code")
+    assert layer_kinds(est.encoder_) == ["Residual"]
+    assert [type(layer).__name__ for layer in code.body] == [
+        "Reshape", "Conv2D", "Conv2D", "Flatten", "Dense",
+    ]  # fmt: skip
+    assert [layer.strides for layer in code.body[1:3]] == [(2, 2), (2, 2)]
+    output = est.decoder_.get_layer("output")
+    assert [type(layer).__name__ for layer in output.body] == [
+        "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose", "Cropping2D",
+        "Flatten",
+    ]  # fmt: skip
+    # The decoder's last layer outputs the image's channels at full size.
+    assert output.body[3].filters == 2
+    assert est.loss_ == "mse" and est.output_activation_ == "linear"
+    pca = PCA(5).fit(X)
+    assert_allclose(est.transform(X), pca.transform(X), atol=1e-4)
+    assert_allclose(
+        est.inverse_transform(est.transform(X)),
+        pca.inverse_transform(pca.transform(X)),
+        atol=1e-5,
+    )
+
+
+def test_pooling_with_the_shortcut_and_striding_without_it_build_and_train():
+    X = np.random.default_rng(0).random((30, 64))
+    for params in (
+        {"downsampling": "pool", "pca_shortcut": True},
+        {"downsampling": "stride", "pca_shortcut": False},
+    ):
+        est = ConvAutoencoderTransformer(
+            3, image_shape=None, filters=(4,), epochs=2, **params
+        ).fit(X)
+        assert est.inverse_transform(est.transform(X)).shape == X.shape
+        assert np.isfinite(est.score(X))
+
+
 def test_transform_matches_keras_encoder():
     X = np.random.default_rng(0).random((30, 36))
     est = ConvAutoencoderTransformer(
@@ -62,12 +113,7 @@ def test_conv_reconstructs_digits_better_than_pca_at_same_code_size():
     pca = PCA(8).fit(X_train)
     pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
     conv = ConvAutoencoderTransformer(
-        n_components=8,
-        image_shape=(8, 8),
-        filters=(16, 32),
-        epochs=60,
-        batch_size=64,
-        random_state=0,
+        n_components=8, image_shape=(8, 8), epochs=60, random_state=0
     ).fit(X_train)
     conv_mse = -conv.score(X_test)
     print(f"digits, 8 components: conv MSE {conv_mse:.5f}, PCA MSE {pca_mse:.5f}")

@@ -350,3 +350,30 @@ def test_dropout_and_batch_normalization_layers_are_built():
     X = make_data()
     keras_codes = keras.ops.convert_to_numpy(est.encoder_(X.astype(np.float32)))
     assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "shape, expected",
+    [((1797, 64), (256,)), ((9_999, 784), (256,)), ((10_000, 255), (256,)),
+     ((10_000, 256), (512, 256)), ((60_000, 784), (512, 256))],
+)  # fmt: skip
+def test_auto_hidden_layer_sizes_grow_with_the_data(shape, expected):
+    from skae.estimators.dense import auto_hidden_layer_sizes
+
+    assert auto_hidden_layer_sizes(*shape) == expected
+
+
+def test_auto_hidden_layer_sizes_are_resolved_at_fit_and_kept_by_warm_start():
+    X = np.random.default_rng(0).random((10_000, 256)).astype(np.float32)
+    est = AutoencoderTransformer(
+        4, epochs=1, validation_fraction=0.0, random_state=0
+    ).fit(X)
+    assert est.hidden_layer_sizes == "auto"
+    assert est.hidden_layer_sizes_ == (512, 256)
+    code = est.encoder_.get_layer("code")
+    assert [layer.units for layer in code.body] == [512, 256, 4]
+    # A warm start on fewer rows continues the network it has.
+    est.set_params(warm_start=True).fit(X[:100])
+    assert est.hidden_layer_sizes_ == (512, 256)
+    small = AutoencoderTransformer(4, epochs=1).fit(X[:100])
+    assert small.hidden_layer_sizes_ == (256,)

@@ -706,3 +706,69 @@ def test_two_backups_are_refused():
     est = AutoencoderTransformer(2, callbacks=callbacks)
     with pytest.raises(ValueError, match="one keras.callbacks.BackupAndRestore.*got 2"):
         est.fit(X)
+
+
+def plateau_run(val_losses, patience, learning_rate=None):
+    """Learning rates after each epoch of a monitored fit with a plateau schedule."""
+    monitor, model = start_monitor(
+        len(val_losses), early_stopping=False, plateau_patience=patience
+    )
+    model.optimizer = keras.optimizers.Adam(learning_rate or 1.0)
+    rates = []
+    for epoch, loss in enumerate(val_losses):
+        monitor.on_epoch_end(epoch, {"loss": 1.0, "val_loss": loss})
+        rates.append(float(model.optimizer.learning_rate))
+    return rates
+
+
+def test_plateau_schedule_halves_the_rate_after_epochs_without_improvement():
+    losses = [5.0, 4.0, 4.0, 4.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    # Two epochs without improvement halve it, and the count starts again.
+    assert plateau_run(losses, patience=2) == [
+        1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125,
+    ]  # fmt: skip
+    assert plateau_run(losses, patience=None) == [1.0] * 10
+
+
+def test_plateau_schedule_leaves_a_keras_schedule_alone():
+    schedule = keras.optimizers.schedules.ExponentialDecay(1.0, 1000, 0.5)
+    assert plateau_run([1.0] * 6, patience=1, learning_rate=schedule) == [1.0] * 6
+
+
+def test_plateau_state_is_backed_up_with_the_monitor(tmp_path):
+    monitor, model = start_monitor(
+        10, backup_dir=str(tmp_path), plateau_patience=3, early_stopping=False
+    )
+    model.optimizer = keras.optimizers.Adam(1.0)
+    feed(monitor, model, [3.0, 2.0, 2.0, 2.0], range(4))
+    resumed, _ = start_monitor(
+        10, start=4, backup_dir=str(tmp_path), plateau_patience=3
+    )
+    assert resumed.plateau_wait == monitor.plateau_wait == 2
+
+
+@pytest.mark.parametrize("schedule", ["plateau", "constant"])
+def test_learning_rate_schedule_of_a_fit(schedule):
+    # Adam with a rate this high makes no progress on the validation rows:
+    # the plateau schedule halves it, the constant one keeps it.
+    X = np.random.default_rng(0).random((60, 6))
+    est = AutoencoderTransformer(
+        2,
+        epochs=30,
+        learning_rate=0.5,
+        learning_rate_schedule=schedule,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X)
+    rate = float(est.model_.optimizer.learning_rate)
+    if schedule == "constant":
+        assert rate == pytest.approx(0.5)
+    else:
+        assert rate < 0.5
+        assert np.log2(0.5 / rate) == pytest.approx(round(np.log2(0.5 / rate)))
+
+
+def test_learning_rate_schedule_is_validated():
+    X = np.random.default_rng(0).random((20, 4))
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        AutoencoderTransformer(2, learning_rate_schedule="cosine").fit(X)

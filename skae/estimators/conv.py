@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._validation import check_shape_fits_rows, positive_int_tuple, shape_param
 from ..networks.conv import ConvSpec, build_conv
+from ..networks.dense import start_from_pca
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
@@ -17,10 +18,16 @@ from .parameters import ACTIVATION_NAMES
 class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     """Convolutional autoencoder for images stored as flat rows.
 
-    Each row is reshaped to ``image_shape``; ``Conv2D`` + ``MaxPooling2D``
-    blocks (one per entry of ``filters``) halve its height and width, and a
-    dense layer maps the result to a linear code of ``n_components`` numbers.
-    The decoder mirrors this with stride-2 ``Conv2DTranspose`` blocks.
+    Each row is reshaped to ``image_shape``; stride-2 ``Conv2D`` blocks (one
+    per entry of ``filters``) halve its height and width, and a dense layer
+    maps the result to a linear code of ``n_components`` numbers. The decoder
+    mirrors this with stride-2 ``Conv2DTranspose`` blocks.
+
+    By default the autoencoder starts as PCA and learns to do better, as
+    :class:`AutoencoderTransformer` does: a linear path from the pixels to the
+    code and back, initialised to PCA's projection and reconstruction, plus the
+    convolutional encoder and decoder, which start as a zero correction
+    (``pca_shortcut``).
     ``transform`` takes and ``inverse_transform`` returns flat rows, as every
     scikit-learn transformer does, so it drops into the same Pipelines as
     :class:`AutoencoderTransformer` and PCA.
@@ -43,6 +50,18 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         Activation of the convolution layers.
     activity_l1 : float, default=0.0
         Weight of an L1 penalty on the code (a sparse autoencoder).
+    pca_shortcut : bool, default=True
+        Add a linear path from the pixels to the code and from the code to the
+        pixels, initialised to PCA's projection and reconstruction, with the
+        convolutions learning a correction that starts at zero. With the
+        shortcut, ``"auto"`` loss and output activation are mean squared error
+        and linear, the setting in which the starting point is exactly PCA.
+    downsampling : {"stride", "pool"}, default="stride"
+        How each encoder block halves the image: a stride-2 convolution, or a
+        convolution at full size followed by ``MaxPooling2D`` (the Keras
+        tutorial's network, several times slower). With ``"stride"`` the
+        decoder's last ``Conv2DTranspose`` outputs the image's channels
+        directly.
     {shared_parameters}
 
     Attributes
@@ -77,6 +96,8 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
+        "pca_shortcut": ["boolean"],
+        "downsampling": [StrOptions({"stride", "pool"})],
     }
 
     _small_params = {"image_shape": None, "filters": (4,)}
@@ -90,10 +111,13 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         kernel_size=3,
         activation="relu",
         activity_l1=0.0,
+        pca_shortcut=True,
+        downsampling="stride",
         output_activation="auto",
         loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
+        learning_rate_schedule="plateau",
         epochs=200,
         batch_size=256,
         shuffle=True,
@@ -115,10 +139,13 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.kernel_size = kernel_size
         self.activation = activation
         self.activity_l1 = activity_l1
+        self.pca_shortcut = pca_shortcut
+        self.downsampling = downsampling
         self.output_activation = output_activation
         self.loss = loss
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -138,13 +165,16 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     def _resolve_spec(self, X, fitted):
         filters = positive_int_tuple("filters", self.filters, allow_empty=False)
+        shortcut = bool(self.pca_shortcut)
         return ConvSpec(
-            **self._resolve_common(X, fitted),
+            **self._resolve_common(X, fitted, linear_start=shortcut),
             image_shape=self._image_shape(X.shape[1]),
             filters=filters,
             kernel_size=int(self.kernel_size),
             activation=self.activation,
             activity_l1=float(self.activity_l1),
+            downsampling=self.downsampling,
+            pca_shortcut=shortcut,
         )
 
     def _image_shape(self, n_features):
@@ -169,3 +199,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     def _build_network(self, spec, seed):
         return build_conv(spec, seed)
+
+    def _start_network(self, network, spec, X_train, seed):
+        if spec.pca_shortcut:
+            start_from_pca(network, spec, X_train, seed)

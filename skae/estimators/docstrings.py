@@ -22,6 +22,12 @@ SHARED_PARAMETERS = """\
         which is copied for every fit (its own learning rate is used).
     learning_rate : float, default=1e-3
         Learning rate of an optimizer given by name.
+    learning_rate_schedule : {"plateau", "constant"}, default="plateau"
+        ``"plateau"`` halves the learning rate whenever the monitored loss has
+        not improved for ``max(1, n_iter_no_change // 3)`` epochs, so that a
+        fit settles into a minimum that a constant rate keeps stepping over;
+        ``"constant"`` keeps it. An optimizer whose learning rate is a Keras
+        ``LearningRateSchedule`` follows its own schedule either way.
     epochs : int, default=200
         Maximum number of passes over the training data. With early stopping
         most fits end well before; the cap only bounds the worst case.

@@ -11,9 +11,9 @@ ACTIVATION_NAMES = frozenset(ACTIVATIONS)
 # Parameters that say how to train, not what to build: everything else a
 # subclass takes shapes its model, and a warm start must keep it.
 TRAINING_PARAMS = frozenset(
-    "optimizer learning_rate epochs batch_size shuffle validation_fraction "
-    "early_stopping n_iter_no_change tol noise noise_type callbacks distribute "
-    "warm_start random_state verbose".split()
+    "optimizer learning_rate learning_rate_schedule epochs batch_size shuffle "
+    "validation_fraction early_stopping n_iter_no_change tol noise noise_type "
+    "callbacks distribute warm_start random_state verbose".split()
 )
 RESOLVED_PARAMS = frozenset({"n_components", "output_activation", "loss"})
 
@@ -32,6 +32,7 @@ class SharedParameters:
         "loss": [StrOptions({"auto", *LOSSES})],
         "optimizer": [str, HasMethods(["apply_gradients", "get_config"])],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"plateau", "constant"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -52,6 +53,7 @@ class SharedParameters:
     loss = "auto"
     optimizer = "adam"
     learning_rate = 1e-3
+    learning_rate_schedule = "plateau"
     epochs = 200
     batch_size = 256
     shuffle = True

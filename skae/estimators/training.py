@@ -29,6 +29,7 @@ from .losses import check_loss_fits_data
 # The estimator's parameters that train() takes as they are.
 TRAINING_SETTINGS = (
     "batch_size",
+    "learning_rate_schedule",
     "shuffle",
     "n_iter_no_change",
     "tol",

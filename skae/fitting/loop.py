@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from .data import make_dataset, make_validation_dataset, steps_per_epoch
 from .monitor import TrainingMonitor
+from .progress import FitProgress
 
 # Compiling a training step into a graph costs one to several seconds, which a
 # fit of a few dozen steps never wins back (each step then saves milliseconds).
@@ -40,6 +41,7 @@ def train(
     verbose,
     noise_type=None,
     noise=0.0,
+    learning_rate_schedule="constant",
     run_eagerly=None,
     strategy=None,
 ):
@@ -52,7 +54,10 @@ def train(
     ``callbacks`` (one at most), a fit that finds a backup there goes on from
     it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
     under whose scope ``model`` and ``optimizer`` were made, distributes the
-    training. Returns the per-epoch history as a dict of lists of floats.
+    training. ``learning_rate_schedule="plateau"`` halves the learning rate
+    after ``max(1, n_iter_no_change // 3)`` epochs without improvement (see
+    :class:`~skae.fitting.monitor.TrainingMonitor`). Returns the per-epoch
+    history as a dict of lists of floats.
     """
     n_steps = steps_per_epoch(X_train.shape[0], batch_size)
     if run_eagerly is None:
@@ -72,6 +77,11 @@ def train(
             tol,
             backup_dir=backups[0].backup_dir if backups else None,
             start=start,
+            plateau_patience=(
+                max(1, n_iter_no_change // 3)
+                if learning_rate_schedule == "plateau"
+                else None
+            ),
         )
         dataset = make_dataset(
             X_train,
@@ -85,6 +95,8 @@ def train(
             noise_type=noise_type,
             noise=noise,
         )
+        # verbose=1 draws one bar over the whole fit instead of one per epoch.
+        progress = [FitProgress(epochs, start)] if verbose == 1 else []
         try:
             model.fit(
                 dataset,
@@ -98,9 +110,9 @@ def train(
                 ),
                 # The monitor sees the logs that the other callbacks add, and backs
                 # up its state before Keras backs up the model.
-                callbacks=[*others, monitor, *backups],
+                callbacks=[*others, monitor, *backups, *progress],
                 shuffle=False,
-                verbose=verbose,
+                verbose=0 if progress else verbose,
             )
         finally:
             # BackupAndRestore tells Keras where to resume through this attribute,

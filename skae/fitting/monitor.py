@@ -42,6 +42,10 @@ class TrainingMonitor(keras.callbacks.Callback):
     start : int, default=0
         The number of epochs a resumed fit has run before; the monitor goes on
         from the state it saved in ``backup_dir`` after them.
+    plateau_patience : int, default=None
+        Halve the optimizer's learning rate whenever the monitored loss has
+        not improved by ``tol`` for this many epochs (counted again after each
+        halving); None never changes it.
 
     Attributes
     ----------
@@ -62,12 +66,22 @@ class TrainingMonitor(keras.callbacks.Callback):
         "last_finite_epoch",
         "diverged_epoch",
         "finished",
+        "plateau_wait",
     )
 
     def __init__(
-        self, early_stopping, n_iter_no_change, tol, *, backup_dir=None, start=0
+        self,
+        early_stopping,
+        n_iter_no_change,
+        tol,
+        *,
+        backup_dir=None,
+        start=0,
+        plateau_patience=None,
     ):
         super().__init__()
+        self.plateau_patience = plateau_patience
+        self.plateau_wait = 0
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -135,10 +149,22 @@ class TrainingMonitor(keras.callbacks.Callback):
                 self.best_weights = self.last_finite_weights
         if self.best_epoch is None or current < self.best - self.tol * abs(self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
+            self.plateau_wait = 0
         else:
             self.wait += 1
+            self.plateau_wait += 1
             if self.early_stopping and self.wait >= self.n_iter_no_change:
                 self.model.stop_training = True
+            elif self.plateau_patience and self.plateau_wait >= self.plateau_patience:
+                self._halve_learning_rate()
+
+    def _halve_learning_rate(self):
+        """Halve the learning rate, where it is a number rather than a schedule."""
+        self.plateau_wait = 0
+        optimizer = getattr(self.model, "optimizer", None)
+        learning_rate = getattr(optimizer, "_learning_rate", None)
+        if isinstance(learning_rate, keras.Variable):
+            learning_rate.assign(learning_rate * 0.5)
 
     def _finish(self):
         """Put the final weights in place, before anything backs them up."""
@@ -196,7 +222,8 @@ class TrainingMonitor(keras.callbacks.Callback):
             data = np.load(io.BytesIO(f.read()), allow_pickle=False)
         state = json.loads(data["state"].item())
         for name in self._STATE:
-            setattr(self, name, state[name])
+            # A backup from before a setting existed resumes with its default.
+            setattr(self, name, state.get(name, getattr(self, name)))
 
         def arrays(name):
             n = sum(key.startswith(f"{name}.") for key in data.files)

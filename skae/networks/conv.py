@@ -1,23 +1,32 @@
 """Keras builders for the convolutional encoder and decoder.
 
-The encoder reshapes each row into an image, halves its height and width with
-every ``Conv2D`` + ``MaxPooling2D`` block, and flattens into a linear code. The
-decoder mirrors it with stride-2 ``Conv2DTranspose`` blocks, a last ``Conv2D``
-onto the image's channels, a crop back to the exact image size (pooling rounds
-odd sizes up), and a flatten, so it returns rows again.
+The encoder reshapes each row into an image and halves its height and width
+with every block, a stride-2 ``Conv2D`` (``downsampling="stride"``) or a
+``Conv2D`` followed by ``MaxPooling2D`` (``"pool"``), then flattens into a
+linear code. The decoder mirrors it with stride-2 ``Conv2DTranspose`` blocks
+back to full size, a crop to the exact image size (halving rounds odd sizes
+up), and a flatten, so it returns rows again.
+
+With ``pca_shortcut`` each side is a :class:`~skae.networks.layers.Residual`
+whose linear path starts as PCA's (see :func:`~skae.networks.dense.
+start_as_pca`) and whose convolutional body starts at zero, as in the dense
+model: the autoencoder starts as PCA and learns a correction.
 """
 
 import math
 from dataclasses import dataclass
 
 from .autoencoder import Network
-from .dense import code_regularizer, layer_seeds, seeded_dense
+from .dense import code_regularizer, layer_seeds, seeded_dense, zero_dense
 from .spec import NetworkSpec
 
 
 @dataclass(frozen=True, kw_only=True)
 class ConvSpec(NetworkSpec, registered=True):
     """A convolutional autoencoder; see :class:`~skae.ConvAutoencoderTransformer`.
+
+    The defaults of ``downsampling`` and ``pca_shortcut`` are the architecture
+    of models saved before they existed.
 
     Parameters
     ----------
@@ -31,6 +40,10 @@ class ConvSpec(NetworkSpec, registered=True):
         Activation of the convolution layers.
     activity_l1 : float
         Weight of an L1 penalty on the code.
+    downsampling : str
+        ``"stride"`` or ``"pool"``: how each encoder block halves the image.
+    pca_shortcut : bool
+        Whether both sides have a linear path that starts as PCA.
     """
 
     image_shape: tuple = ()
@@ -38,6 +51,8 @@ class ConvSpec(NetworkSpec, registered=True):
     kernel_size: int = 3
     activation: str = "relu"
     activity_l1: float = 0.0
+    downsampling: str = "pool"
+    pca_shortcut: bool = False
 
 
 def build_conv(spec, seed):
@@ -47,7 +62,7 @@ def build_conv(spec, seed):
 
 
 def downsampled_size(image_shape, n_blocks):
-    """Height and width after ``n_blocks`` poolings of size 2 with "same" padding."""
+    """Height and width after ``n_blocks`` halvings with "same" padding."""
     height, width = image_shape[:2]
     for _ in range(n_blocks):
         height, width = math.ceil(height / 2), math.ceil(width / 2)
@@ -65,55 +80,73 @@ def _conv_kwargs(seed):
 
 
 def conv_encoder(spec, seed):
-    """Return ``rows -> image -> [Conv2D, MaxPooling2D] * len(filters) -> code``."""
+    """Return ``rows -> image -> convolution blocks -> code``."""
 
     import keras
 
+    from .layers import Residual
+
     seeds = layer_seeds(seed, len(spec.filters) + 1)
-    layers = [
-        keras.Input(shape=(math.prod(spec.image_shape),), name="features"),
-        keras.layers.Reshape(spec.image_shape, name="to_image"),
-    ]
+    body = [keras.layers.Reshape(spec.image_shape, name="to_image")]
     for i, (n_filters, layer_seed) in enumerate(zip(spec.filters, seeds, strict=False)):
-        layers.append(
+        stride = 2 if spec.downsampling == "stride" else 1
+        body.append(
             keras.layers.Conv2D(
                 n_filters,
                 spec.kernel_size,
+                strides=stride,
                 activation=spec.activation,
                 name=f"conv_{i}",
                 **_conv_kwargs(layer_seed),
             )
         )
-        layers.append(keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}"))
-    layers.append(keras.layers.Flatten(name="flatten"))
-    layers.append(
-        seeded_dense(
-            spec.n_components,
-            None,
-            seeds[-1],
-            "code",
-            activity_regularizer=code_regularizer(spec.activity_l1),
+        if spec.downsampling == "pool":
+            body.append(keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}"))
+    body.append(keras.layers.Flatten(name="flatten"))
+    regularizer = code_regularizer(spec.activity_l1)
+    inputs = keras.Input(shape=(math.prod(spec.image_shape),), name="features")
+    if spec.pca_shortcut:
+        code = Residual(
+            seeded_dense(spec.n_components, None, seeds[-1], "projection"),
+            [*body, zero_dense(spec.n_components, "correction")],
+            activity_regularizer=regularizer,
+            name="code",
         )
+        return keras.Sequential([inputs, code], name="encoder")
+    code = seeded_dense(
+        spec.n_components, None, seeds[-1], "code", activity_regularizer=regularizer
     )
-    return keras.Sequential(layers, name="encoder")
+    return keras.Sequential([inputs, *body, code], name="encoder")
 
 
 def conv_decoder(spec, seed):
-    """Return ``code -> feature map -> [Conv2DTranspose] * len(filters) -> rows``."""
+    """Return ``code -> feature map -> Conv2DTranspose blocks -> rows``."""
 
     import keras
+
+    from .layers import Residual
 
     image_shape, filters, kernel_size = spec.image_shape, spec.filters, spec.kernel_size
     activation = spec.activation
     seeds = layer_seeds(seed, len(filters) + 2)
     height, width = downsampled_size(image_shape, len(filters))
-    layers = [
-        keras.Input(shape=(spec.n_components,), name="code"),
+    output_activation = None if spec.pca_shortcut else spec.output_activation
+    # The image's channels come from a last full-size layer, which with the
+    # shortcut starts at zero.
+    last_kwargs = _conv_kwargs(seeds[-1])
+    if spec.pca_shortcut:
+        last_kwargs["kernel_initializer"] = "zeros"
+    body = [
         seeded_dense(height * width * filters[-1], activation, seeds[0], "expand"),
         keras.layers.Reshape((height, width, filters[-1]), name="to_feature_map"),
     ]
-    for i, n_filters in enumerate(reversed(filters)):
-        layers.append(
+    upsampled = list(reversed(filters))
+    if spec.downsampling == "stride":
+        # The last upsampling outputs the channels itself: no convolution runs
+        # at full size over many filters.
+        upsampled = upsampled[1:]
+    for i, n_filters in enumerate(upsampled):
+        body.append(
             keras.layers.Conv2DTranspose(
                 n_filters,
                 kernel_size,
@@ -123,20 +156,35 @@ def conv_decoder(spec, seed):
                 **_conv_kwargs(seeds[i + 1]),
             )
         )
-    layers.append(
-        keras.layers.Conv2D(
+    last = (
+        keras.layers.Conv2DTranspose
+        if spec.downsampling == "stride"
+        else (keras.layers.Conv2D)
+    )
+    body.append(
+        last(
             image_shape[2],
             kernel_size,
-            activation=spec.output_activation,
+            **({"strides": 2} if spec.downsampling == "stride" else {}),
+            activation=output_activation,
             name="to_channels",
-            **_conv_kwargs(seeds[-1]),
+            **last_kwargs,
         )
     )
     extra_height = height * 2 ** len(filters) - image_shape[0]
     extra_width = width * 2 ** len(filters) - image_shape[1]
     if extra_height or extra_width:
-        layers.append(
+        body.append(
             keras.layers.Cropping2D(((0, extra_height), (0, extra_width)), name="crop")
         )
-    layers.append(keras.layers.Flatten(name="to_rows"))
+    body.append(keras.layers.Flatten(name="to_rows"))
+    inputs = keras.Input(shape=(spec.n_components,), name="code")
+    if not spec.pca_shortcut:
+        return keras.Sequential([inputs, *body], name="decoder")
+    reconstruction = seeded_dense(spec.n_features, None, seeds[-1], "reconstruction")
+    layers = [inputs, Residual(reconstruction, body, name="output")]
+    if spec.output_activation != "linear":
+        layers.append(
+            keras.layers.Activation(spec.output_activation, name="output_activation")
+        )
     return keras.Sequential(layers, name="decoder")

@@ -120,6 +120,21 @@ def dense_decoder(spec, seed):
     return keras.Sequential(layers, name="decoder")
 
 
+def start_from_pca(network, spec, X_train, seed):
+    """Start the shortcuts of a ``pca_shortcut`` network as PCA of ``X_train``.
+
+    ``seed`` is a ``numpy.random.SeedSequence``; it seeds PCA's solver and the
+    sample that streamed rows are reduced to.
+    """
+    from .._arrays import StreamedRows
+    from ..fitting.state import int_seed
+
+    seed = int_seed(seed)
+    if isinstance(X_train, StreamedRows):
+        X_train = X_train.sample(seed)
+    start_as_pca(network, *pca_start(X_train, spec.n_components, seed))
+
+
 def start_as_pca(network, components, mean):
     """Set the shortcuts of a ``pca_shortcut`` network to PCA's maps.
 

@@ -1,0 +1,310 @@
+"""Time to quality: how fast each model's test error falls below PCA's.
+
+What is measured
+----------------
+Every model is trained on the training images of one dataset, side by side in
+one run, and after every epoch its reconstruction of the test images is
+scored: the mean squared error per pixel, as a multiple of ``PCA(k)``'s on the
+same images. The clock counts training only: it starts before the model is
+built (skae's fit includes its validation, its PCA start and its validation
+loss) and pauses while the benchmark scores the test images. A model's fit
+stops at the first epoch that ends after ``--budget`` seconds of training, or
+earlier when its own early stopping ends it.
+
+For each model the table gives the training seconds at which the test error
+first reached each threshold (0.8x, 0.7x, 0.6x, 0.5x and 0.42x PCA's by
+default; "never" when it did not within the budget), the lowest test error seen
+within the budget, the test error of the model the fit returned (skae restores
+the weights of its best validation epoch), the epochs run and the median
+seconds per epoch.
+
+Models
+------
+* ``pca``: ``sklearn.decomposition.PCA(k)``, fitted once (its fit time is
+  reported, its error is the yardstick);
+* ``keras-tutorial``: the Keras tutorial's model written by hand, ``Dense(k,
+  relu)`` encoder and ``Dense(n_features, sigmoid)`` decoder, adam, binary
+  cross-entropy, batch 256, ``model.fit`` on arrays;
+* ``keras-deep``: the same with hidden layers 512 and 256 on each side (relu)
+  and a linear code;
+* ``default``: ``AutoencoderTransformer(k)`` with nothing else set;
+* ``deep``: ``AutoencoderTransformer(k, hidden_layer_sizes=(512, 256))``;
+* ``conv``: ``ConvAutoencoderTransformer(k)`` (image shape inferred from the
+  square rows) with nothing else set;
+* ``best``: the best skae configuration found for long fits (see ``BEST``).
+
+Every model gets ``random_state=--seed`` (Keras's by ``keras.utils.
+set_random_seed``).
+
+Run ``python benchmarks/bench_time_to_quality.py`` for Fashion-MNIST with a
+150 s budget per model (about 20 minutes on 2 cores; the data must be
+installed, see ``skae.datasets``), ``--budget 600 --models pca,best,conv`` for
+the long targets, or ``--quick`` for a smoke run on scikit-learn's digits.
+Results go to ``benchmarks/results/time-to-quality-<dataset>[-quick]/``:
+``results.md`` and ``results.json`` (every epoch's time and error). Run nothing
+else on the machine meanwhile: every figure is a timing.
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+THRESHOLDS = (0.8, 0.7, 0.6, 0.5, 0.42)
+MODELS = ("pca", "keras-tutorial", "keras-deep", "default", "deep", "conv")
+# The skae configuration for long fits: wide hidden layers, and more patience
+# than the default's so that the learning-rate schedule can run its course.
+BEST = {"hidden_layer_sizes": (1024, 512), "n_iter_no_change": 20}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=("fashion-mnist", "digits"))
+    parser.add_argument("--quick", action="store_true", help="a smoke run on digits")
+    parser.add_argument("--budget", type=float, help="training seconds per model")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--n-components", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--thresholds", default=",".join(map(str, THRESHOLDS)), help="PCA multiples"
+    )
+    parser.add_argument("--output", type=Path, help="results folder")
+    args = parser.parse_args(argv)
+    args.dataset = args.dataset or ("digits" if args.quick else "fashion-mnist")
+    args.budget = args.budget or (10.0 if args.quick else 150.0)
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(args.models) - {*MODELS, "best"})
+    if unknown:
+        parser.error(f"unknown models {unknown}; choose from {[*MODELS, 'best']}")
+    args.thresholds = tuple(float(t) for t in args.thresholds.split(","))
+    suffix = "-quick" if args.quick else ""
+    args.output = args.output or RESULTS_DIR / f"time-to-quality-{args.dataset}{suffix}"
+    return args
+
+
+def load_data(dataset):
+    """float32 rows in [0, 1]: ``(X_train, X_test)``."""
+    from skae.datasets import load_digits, load_fashion_mnist
+
+    loader = load_fashion_mnist if dataset == "fashion-mnist" else load_digits
+    (X_train, _), (X_test, _) = loader()
+    return X_train.astype(np.float32), X_test.astype(np.float32)
+
+
+def mse(X, X_hat):
+    return float(np.mean((np.asarray(X, dtype=np.float64) - X_hat) ** 2))
+
+
+def make_clock(keras):
+    class QualityClock(keras.callbacks.Callback):
+        """Scores the test images after every epoch; stops past the budget.
+
+        ``elapsed`` is the training time since ``start``: scoring is paused.
+        """
+
+        def __init__(self, X_test, budget, start):
+            super().__init__()
+            self.X_test, self.budget, self.start = X_test, budget, start
+            self.paused = 0.0
+            self.curve = []
+            self.epoch_seconds = []
+            self._epoch_start = None
+
+        def elapsed(self):
+            return time.perf_counter() - self.start - self.paused
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch_start = self.elapsed()
+
+        def on_epoch_end(self, epoch, logs=None):
+            now = self.elapsed()
+            self.epoch_seconds.append(now - self._epoch_start)
+            began = time.perf_counter()
+            X_hat = self.model.predict(self.X_test, batch_size=2048, verbose=0)
+            self.curve.append((now, mse(self.X_test, X_hat)))
+            self.paused += time.perf_counter() - began
+            if now >= self.budget:
+                self.model.stop_training = True
+
+    return QualityClock
+
+
+def keras_autoencoder(keras, n_features, k, hidden, code_activation):
+    inputs = keras.Input((n_features,))
+    h = inputs
+    for units in hidden:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    h = keras.layers.Dense(k, activation=code_activation)(h)
+    for units in reversed(hidden):
+        h = keras.layers.Dense(units, activation="relu")(h)
+    outputs = keras.layers.Dense(n_features, activation="sigmoid")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+def skae_model(name, k, seed):
+    from skae import AutoencoderTransformer, ConvAutoencoderTransformer
+
+    if name == "default":
+        return AutoencoderTransformer(k, random_state=seed)
+    if name == "deep":
+        return AutoencoderTransformer(
+            k, hidden_layer_sizes=(512, 256), random_state=seed
+        )
+    if name == "best":
+        return AutoencoderTransformer(k, random_state=seed, **BEST)
+    if name == "conv":
+        return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
+    raise ValueError(name)
+
+
+def run_model(name, X_train, X_test, k, budget, seed):
+    """Train one model under the clock; return its row of results."""
+    import keras
+
+    clock_cls = make_clock(keras)
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    clock = clock_cls(X_test, budget, start)
+    if name.startswith("keras-"):
+        hidden = () if name == "keras-tutorial" else (512, 256)
+        model = keras_autoencoder(
+            keras, X_train.shape[1], k, hidden, "relu" if not hidden else None
+        )
+        model.fit(
+            X_train,
+            X_train,
+            epochs=100_000,
+            batch_size=256,
+            shuffle=True,
+            callbacks=[clock],
+            verbose=0,
+        )
+        final = model.predict(X_test, batch_size=2048, verbose=0)
+    else:
+        estimator = skae_model(name, k, seed)
+        # Everything else as configured, the epoch cap and early stopping too.
+        estimator.set_params(callbacks=[clock])
+        estimator.fit(X_train)
+        final = estimator.inverse_transform(estimator.transform(X_test))
+    return {
+        "model": name,
+        "curve": clock.curve,
+        "final_mse": mse(X_test, final),
+        "seconds_per_epoch": statistics.median(clock.epoch_seconds),
+        "epochs": len(clock.curve),
+        "training_seconds": clock.curve[-1][0] if clock.curve else 0.0,
+    }
+
+
+def run_pca(X_train, X_test, k):
+    from sklearn.decomposition import PCA
+
+    start = time.perf_counter()
+    pca = PCA(k, random_state=0).fit(X_train)
+    seconds = time.perf_counter() - start
+    return seconds, mse(X_test, pca.inverse_transform(pca.transform(X_test)))
+
+
+def reached(curve, pca_mse, threshold):
+    for seconds, error in curve:
+        if error <= threshold * pca_mse:
+            return seconds
+    return None
+
+
+def table(rows, pca_seconds, pca_mse, thresholds, budget):
+    head = [f"reaches {t:g}x" for t in thresholds]
+    lines = [
+        "| model | "
+        + " | ".join(head)
+        + f" | best in {budget:g} s | returned | epochs | s / epoch |",
+        "|---" * (len(head) + 5) + "|",
+        f"| PCA (fit {pca_seconds:.2f} s, MSE {pca_mse:.5f}) | "
+        + " | ".join("" for _ in head)
+        + " | 1x | 1x | | |",
+    ]
+    for row in rows:
+        cells = []
+        for t in thresholds:
+            seconds = reached(row["curve"], pca_mse, t)
+            cells.append("never" if seconds is None else f"{seconds:.0f} s")
+        best = min(e for _, e in row["curve"]) / pca_mse
+        lines.append(
+            f"| {row['model']} | "
+            + " | ".join(cells)
+            + f" | {best:.3f}x | {row['final_mse'] / pca_mse:.3f}x | "
+            f"{row['epochs']} | {row['seconds_per_epoch']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def describe(args, X_train, X_test):
+    versions = ", ".join(
+        f"{p} {metadata.version(p)}"
+        for p in ("keras", "tensorflow", "scikit-learn", "numpy")
+    )
+    return (
+        f"Dataset `{args.dataset}` ({len(X_train)} train / {len(X_test)} test "
+        f"images, {X_train.shape[1]} pixels), k = {args.n_components}, budget "
+        f"{args.budget:g} s of training per model, random_state={args.seed}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{platform.platform()}`, "
+        f"{_cpu_count()} CPUs; Python {platform.python_version()}, {versions}."
+    )
+
+
+def _cpu_count():
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    X_train, X_test = load_data(args.dataset)
+    k = min(args.n_components, *X_train.shape)
+    pca_seconds, pca_mse = run_pca(X_train, X_test, k)
+    description = describe(args, X_train, X_test)
+    print(description, flush=True)
+    rows = []
+    args.output.mkdir(parents=True, exist_ok=True)
+    for name in args.models:
+        if name == "pca":
+            continue
+        row = run_model(name, X_train, X_test, k, args.budget, args.seed)
+        rows.append(row)
+        best = min(e for _, e in row["curve"]) / pca_mse
+        print(
+            f"{name}: best {best:.3f}x PCA in {row['epochs']} epochs "
+            f"({row['training_seconds']:.0f} s)",
+            flush=True,
+        )
+        text = table(rows, pca_seconds, pca_mse, args.thresholds, args.budget)
+        (args.output / "results.md").write_text(f"{description}\n\n{text}\n")
+        (args.output / "results.json").write_text(
+            json.dumps(
+                {
+                    "description": description,
+                    "pca_mse": pca_mse,
+                    "pca_seconds": pca_seconds,
+                    "rows": rows,
+                },
+                indent=1,
+            )
+        )
+    print()
+    print(table(rows, pca_seconds, pca_mse, args.thresholds, args.budget))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

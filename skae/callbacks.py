@@ -1,0 +1,118 @@
+"""Keras callbacks for skae's fits, usable in any Keras ``fit`` as well.
+
+:class:`TimeBudget` ends a fit after the epoch that spends a given number of
+seconds, with the weights of its best epoch in place.
+"""
+
+import time
+
+import keras
+import numpy as np
+
+__all__ = ["TimeBudget"]
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training after the epoch that crosses a time budget.
+
+    The clock starts when training begins (for a skae estimator, after the data
+    is validated and the network built) and is read at the end of every epoch:
+    the first epoch that ends ``seconds`` or more after the start is the last.
+    The fit then ends with the weights of the epoch whose ``monitor`` value was
+    lowest, so that a budget that stops training mid-way through a noisy phase
+    still returns the best model seen.
+
+    Pass it in an estimator's ``callbacks`` (``AutoencoderTransformer(
+    callbacks=[TimeBudget(60)])``) or to ``keras.Model.fit``. With skae's early
+    stopping on, whichever ends the fit first ends it; both restore the same
+    best epoch. The budget counts from the start of each fit: a fit resumed
+    from a ``keras.callbacks.BackupAndRestore`` backup gets the whole budget
+    again.
+
+    Parameters
+    ----------
+    seconds : float
+        Training time, in seconds, after which no new epoch starts. Must be
+        positive.
+    monitor : str, default="val_loss"
+        The log whose lowest value picks the best epoch; ``"loss"`` is used
+        when the fit has no ``monitor`` log (no validation split).
+    restore_best_weights : bool, default=True
+        End the fit with the best epoch's weights rather than the last's.
+
+    Attributes
+    ----------
+    stopped_epoch : int or None
+        The (0-based) epoch after which the budget stopped training; None when
+        the fit ended within the budget.
+    elapsed : float
+        Seconds from the start of training to the end of the last epoch.
+
+    See Also
+    --------
+    keras.callbacks.EarlyStopping : Stops when a monitored loss stops improving.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> from skae.callbacks import TimeBudget
+    >>> X = load_digits().data / 16.0
+    >>> budget = TimeBudget(0.5)
+    >>> ae = AutoencoderTransformer(8, callbacks=[budget], random_state=0).fit(X)
+    >>> ae.n_iter_ == budget.stopped_epoch + 1
+    True
+    """
+
+    def __init__(self, seconds, *, monitor="val_loss", restore_best_weights=True):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise TypeError(
+                f"seconds must be a number of seconds; got {type(seconds).__name__}."
+            )
+        if not np.isfinite(seconds) or seconds <= 0:
+            raise ValueError(f"seconds must be positive and finite; got {seconds!r}.")
+        self.seconds = float(seconds)
+        self.monitor = monitor
+        self.restore_best_weights = restore_best_weights
+        self.stopped_epoch = None
+        self.elapsed = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self.stopped_epoch = None
+        self.elapsed = 0.0
+        self._best = np.inf
+        self._best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.elapsed = time.perf_counter() - self._start
+        current = logs.get(self.monitor, logs.get("loss"))
+        if (
+            self.restore_best_weights
+            and current is not None
+            and np.isfinite(current)
+            and current < self._best
+        ):
+            self._best = float(current)
+            self._best_weights = self.model.get_weights()
+        if self.elapsed < self.seconds or self.model.stop_training:
+            return
+        self.model.stop_training = True
+        self.stopped_epoch = epoch
+        if self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
+
+    def remaining(self):
+        """Return the seconds left in the budget.
+
+        Returns
+        -------
+        float
+            The budget less the time since training began, at least 0; the
+            whole budget before training begins.
+        """
+        if not hasattr(self, "_start"):
+            return self.seconds
+        return max(0.0, self.seconds - (time.perf_counter() - self._start))
