@@ -39,6 +39,16 @@ class TimeBudget(keras.callbacks.Callback):
         when the fit has no ``monitor`` log (no validation split).
     restore_best_weights : bool, default=True
         End the fit with the best epoch's weights rather than the last's.
+    anneal : bool, default=False
+        Lower the optimizer's learning rate along a half cosine over the
+        budget: before each epoch it is multiplied by how much the factor
+        ``(1 + cos(pi * t / seconds)) / 2`` fell since the last epoch, ``t``
+        being the time the coming epoch is expected to reach half-way. A fit
+        that knows when it must end can then settle into its minimum in the
+        last epochs instead of being stopped at full speed. Other changes to
+        the rate (skae's plateau halving) still apply. The rate never falls
+        below 1% of where it started; a Keras ``LearningRateSchedule`` is left
+        alone.
 
     Attributes
     ----------
@@ -64,7 +74,14 @@ class TimeBudget(keras.callbacks.Callback):
     True
     """
 
-    def __init__(self, seconds, *, monitor="val_loss", restore_best_weights=True):
+    def __init__(
+        self,
+        seconds,
+        *,
+        monitor="val_loss",
+        restore_best_weights=True,
+        anneal=False,
+    ):
         super().__init__()
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise TypeError(
@@ -75,6 +92,7 @@ class TimeBudget(keras.callbacks.Callback):
         self.seconds = float(seconds)
         self.monitor = monitor
         self.restore_best_weights = restore_best_weights
+        self.anneal = anneal
         self.stopped_epoch = None
         self.elapsed = 0.0
 
@@ -84,6 +102,28 @@ class TimeBudget(keras.callbacks.Callback):
         self.elapsed = 0.0
         self._best = np.inf
         self._best_weights = None
+        self._factor = 1.0
+        self._epoch_start = 0.0
+        self._epoch_seconds = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        now = time.perf_counter() - self._start
+        if epoch > 0:
+            self._epoch_seconds = now - self._epoch_start
+        self._epoch_start = now
+        if not self.anneal:
+            return
+        learning_rate = getattr(
+            getattr(self.model, "optimizer", None), "_learning_rate", None
+        )
+        if not isinstance(learning_rate, keras.Variable):
+            return
+        # Where the coming epoch will be half-way, from the last epoch's length.
+        progress = min(1.0, (now + self._epoch_seconds / 2) / self.seconds)
+        factor = max(0.01, (1.0 + np.cos(np.pi * progress)) / 2)
+        if factor < self._factor:
+            learning_rate.assign(learning_rate * (factor / self._factor))
+            self._factor = factor
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

@@ -199,3 +199,34 @@ def test_scaling_benchmark_fits_a_memmap_in_a_child_and_compares_with_svd(tmp_pa
     ]
     assert sparse["nnz"] > 0
     assert "TF-IDF of" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
+    ttq = load_script("bench_time_to_quality")
+    ttq.main(
+        [
+            "--quick",
+            "--budget",
+            "1",
+            "--models",
+            "pca,keras-tutorial,default,conv,best",
+            "--thresholds",
+            "1.5,0.9",
+            "--output",
+            str(tmp_path),
+        ]
+    )
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [row["model"] for row in saved["rows"]] == [
+        "keras-tutorial", "default", "conv", "best",
+    ]  # fmt: skip
+    for row in saved["rows"]:
+        times = [seconds for seconds, _ in row["curve"]]
+        assert row["epochs"] == len(times) >= 1
+        assert times == sorted(times) and times[0] > 0
+        # Each fit stops at the first epoch that ends past the budget (or
+        # earlier, by its own early stopping).
+        assert all(seconds < 1 for seconds in times[:-1])
+    table = (tmp_path / "results.md").read_text()
+    assert "reaches 1.5x" in table and "reaches 0.9x" in table
+    assert "| PCA (fit" in table and "| best |" in table

@@ -43,17 +43,17 @@ def small_model():
 
 
 def test_budget_stops_after_the_epoch_that_crosses_it(monkeypatch):
-    # Each reading of the clock is one second later: on_train_begin reads it
-    # once and each epoch end once, so epoch e ends at e + 1 seconds.
+    # Each reading of the clock is one second later: training's start reads it
+    # once and each epoch's start and end once, so epoch e ends at 2e + 2.
     monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
-    budget = TimeBudget(3.5)
+    budget = TimeBudget(7.5)
     X = np.random.default_rng(0).random((16, 4))
     history = small_model().fit(
         X, X, epochs=10, verbose=0, callbacks=[budget], shuffle=False
     )
     assert len(history.history["loss"]) == 4
     assert budget.stopped_epoch == 3
-    assert budget.elapsed == 4.0
+    assert budget.elapsed == 8.0
 
 
 def test_budget_restores_the_best_epoch_weights(monkeypatch):
@@ -61,7 +61,7 @@ def test_budget_restores_the_best_epoch_weights(monkeypatch):
     script = ScriptedLosses([3.0, 1.0, 2.0, 4.0, 5.0])
     model = small_model()
     X = np.random.default_rng(0).random((16, 4))
-    model.fit(X, X, epochs=10, verbose=0, callbacks=[script, TimeBudget(3.5)])
+    model.fit(X, X, epochs=10, verbose=0, callbacks=[script, TimeBudget(7.5)])
     # Stopped after epoch 3; epoch 1 had the lowest val_loss.
     assert len(script.weights) == 4
     for got, best in zip(model.get_weights(), script.weights[1], strict=True):
@@ -73,7 +73,7 @@ def test_budget_can_keep_the_last_weights(monkeypatch):
     script = ScriptedLosses([3.0, 1.0, 2.0, 4.0, 5.0])
     model = small_model()
     X = np.random.default_rng(0).random((16, 4))
-    budget = TimeBudget(3.5, restore_best_weights=False)
+    budget = TimeBudget(7.5, restore_best_weights=False)
     model.fit(X, X, epochs=10, verbose=0, callbacks=[script, budget])
     for got, last in zip(model.get_weights(), script.weights[-1], strict=True):
         assert_array_equal(got, last)
@@ -103,7 +103,7 @@ class Recorder(keras.callbacks.Callback):
 def test_budget_ends_an_estimator_fit_with_its_best_validation_epoch(monkeypatch):
     monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
     X = np.random.default_rng(0).random((60, 6))
-    recorder, budget = Recorder(), TimeBudget(5.5)
+    recorder, budget = Recorder(), TimeBudget(11.5)
     est = AutoencoderTransformer(
         2,
         epochs=50,
@@ -163,3 +163,38 @@ def test_verbose_2_keeps_keras_line_per_epoch(capsys):
     AutoencoderTransformer(2, epochs=2, verbose=2, random_state=0).fit(X)
     out = capsys.readouterr().out
     assert "Epoch 1/2" in out and "Epoch 2/2" in out
+
+
+class RateRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rates.append(float(self.model.optimizer.learning_rate))
+
+
+def test_anneal_lowers_the_rate_along_a_half_cosine_over_the_budget(monkeypatch):
+    # The clock is read at the start of training and at each epoch's start and
+    # end: epochs last two seconds, and epoch e begins at 2e + 1.
+    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    recorder = RateRecorder()
+    model = small_model()
+    X = np.random.default_rng(0).random((16, 4))
+    budget = TimeBudget(20, anneal=True)
+    model.fit(X, X, epochs=50, verbose=0, callbacks=[budget, recorder])
+    assert budget.stopped_epoch == 9
+    progress = [min(1.0, (2 * e + 1 + (2 if e else 0) / 2) / 20) for e in range(10)]
+    # SGD's rate starts at 0.01 and never falls below 1% of that.
+    expected = [0.01 * max(0.01, (1 + np.cos(np.pi * p)) / 2) for p in progress]
+    np.testing.assert_allclose(recorder.rates, expected, rtol=1e-5)
+
+
+def test_anneal_leaves_a_keras_schedule_alone(monkeypatch):
+    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 1000, 0.5)
+    model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
+    X = np.random.default_rng(0).random((16, 4))
+    model.fit(X, X, epochs=3, verbose=0, callbacks=[TimeBudget(4.0, anneal=True)])
+    assert model.optimizer._learning_rate is schedule
