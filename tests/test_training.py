@@ -175,7 +175,12 @@ def test_early_stopping_restores_the_best_weights_not_the_last():
     X = np.random.default_rng(0).random((64, 6))
     recorder = PoisonAt(at=None)
     est = AutoencoderTransformer(
-        2, epochs=60, n_iter_no_change=3, callbacks=[recorder], random_state=0
+        2,
+        epochs=60,
+        n_iter_no_change=3,
+        learning_rate_schedule="constant",
+        callbacks=[recorder],
+        random_state=0,
     )
     est.fit(X)
     best = int(np.argmin(est.history_["val_loss"]))

@@ -72,6 +72,10 @@ class BaseAutoencoder(
     # common tests build for every registered estimator.
     _small_params = {}
 
+    # Whether long fits compile the training step with XLA: only for networks
+    # where it measures faster (see skae.fitting.loop.XLA_MIN_STEPS).
+    _xla = False
+
     def __init_subclass__(cls, *, registered=False, **kwargs):
         super().__init_subclass__(**kwargs)
         if registered:

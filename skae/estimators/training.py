@@ -169,4 +169,11 @@ def _train(estimator, model, X_train, X_val, **settings):
     """:func:`~skae.fitting.loop.train` with the estimator's training parameters."""
     for name in TRAINING_SETTINGS:
         settings[name] = getattr(estimator, name)
-    return train(model, X_train, X_val, strategy=estimator.distribute, **settings)
+    return train(
+        model,
+        X_train,
+        X_val,
+        strategy=estimator.distribute,
+        xla=estimator._xla,
+        **settings,
+    )

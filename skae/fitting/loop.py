@@ -21,6 +21,11 @@ from .progress import FitProgress
 # fit of a few dozen steps never wins back (each step then saves milliseconds).
 # Such fits, common in searches over small data and in tests, run eagerly.
 EAGER_MAX_STEPS = 32
+# XLA fuses the optimizer's element-wise update and the loss into a few loops;
+# for a dense network on 60,000 rows it cuts an epoch to 0.68x (the tutorial's
+# network) and 0.77x (512-256-32) of Keras's default. Compiling costs seconds,
+# which fits of fewer steps per epoch do not win back (digits: 1.5x slower).
+XLA_MIN_STEPS = 100
 
 
 def train(
@@ -42,30 +47,41 @@ def train(
     noise_type=None,
     noise=0.0,
     learning_rate_schedule="constant",
+    xla=False,
     run_eagerly=None,
     strategy=None,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``.
 
-    With ``optimizer=None`` the model is not compiled again: training goes on
-    with the optimizer (and its state) of the last compilation, as
-    ``partial_fit`` needs. ``run_eagerly=None`` runs short fits eagerly (see
-    ``EAGER_MAX_STEPS``). With a ``keras.callbacks.BackupAndRestore`` in
-    ``callbacks`` (one at most), a fit that finds a backup there goes on from
-    it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
-    under whose scope ``model`` and ``optimizer`` were made, distributes the
-    training. ``learning_rate_schedule="plateau"`` halves the learning rate
-    after ``max(1, n_iter_no_change // 3)`` epochs without improvement (see
-    :class:`~skae.fitting.monitor.TrainingMonitor`). Returns the per-epoch
-    history as a dict of lists of floats.
+        With ``optimizer=None`` the model is not compiled again: training goes on
+        with the optimizer (and its state) of the last compilation, as
+        ``partial_fit`` needs. ``run_eagerly=None`` runs short fits eagerly (see
+        ``EAGER_MAX_STEPS``). With a ``keras.callbacks.BackupAndRestore`` in
+        ``callbacks`` (one at most), a fit that finds a backup there goes on from
+        it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
+        under whose scope ``model`` and ``optimizer`` were made, distributes the
+        training. ``learning_rate_schedule="plateau"`` halves the learning rate
+        after ``max(1, n_iter_no_change // 3)`` epochs without improvement (see
+    :class:`~skae.fitting.monitor.TrainingMonitor`). ``xla=True`` compiles the
+        training step with XLA when an epoch has at least ``XLA_MIN_STEPS`` steps
+        and no strategy distributes it. Returns the per-epoch
+        history as a dict of lists of floats.
     """
     n_steps = steps_per_epoch(X_train.shape[0], batch_size)
     if run_eagerly is None:
         run_eagerly = epochs * n_steps <= EAGER_MAX_STEPS
+    jit_compile = (
+        xla and strategy is None and not run_eagerly and n_steps >= XLA_MIN_STEPS
+    )
     model = trainer_for(model, strategy)
     with contextlib.nullcontext() if strategy is None else strategy.scope():
         if optimizer is not None:
-            model.compile(optimizer=optimizer, loss=loss, run_eagerly=run_eagerly)
+            model.compile(
+                optimizer=optimizer,
+                loss=loss,
+                run_eagerly=run_eagerly,
+                jit_compile=jit_compile,
+            )
         backups = [
             c for c in callbacks if isinstance(c, keras.callbacks.BackupAndRestore)
         ]
