@@ -262,6 +262,17 @@ def table(rows, pca_seconds, pca_mse, thresholds, budget):
     return "\n".join(lines)
 
 
+def matmul_gflops(n=2048, repeats=5):
+    """NumPy's float32 matrix-product rate: how fast this machine is today."""
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - began)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
 def describe(args, X_train, X_test):
     versions = ", ".join(
         f"{p} {metadata.version(p)}"
@@ -272,7 +283,9 @@ def describe(args, X_train, X_test):
         f"images, {X_train.shape[1]} pixels), k = {args.n_components}, budget "
         f"{args.budget:g} s of training per model, random_state={args.seed}; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{platform.platform()}`, "
-        f"{_cpu_count()} CPUs; Python {platform.python_version()}, {versions}."
+        f"{_cpu_count()} CPUs, NumPy's float32 matrix product at "
+        f"{matmul_gflops():.0f} GFLOP/s; Python {platform.python_version()}, "
+        f"{versions}."
     )
 
 

@@ -24,7 +24,7 @@ SHARED_PARAMETERS = """\
         Learning rate of an optimizer given by name.
     learning_rate_schedule : {"plateau", "constant"}, default="plateau"
         ``"plateau"`` halves the learning rate whenever the monitored loss has
-        not improved for ``max(1, n_iter_no_change // 3)`` epochs, so that a
+        not improved for ``max(1, n_iter_no_change // 2)`` epochs, so that a
         fit settles into a minimum that a constant rate keeps stepping over;
         ``"constant"`` keeps it. An optimizer whose learning rate is a Keras
         ``LearningRateSchedule`` follows its own schedule either way.

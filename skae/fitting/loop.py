@@ -61,7 +61,7 @@ def train(
         it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
         under whose scope ``model`` and ``optimizer`` were made, distributes the
         training. ``learning_rate_schedule="plateau"`` halves the learning rate
-        after ``max(1, n_iter_no_change // 3)`` epochs without improvement (see
+        after ``max(1, n_iter_no_change // 2)`` epochs without improvement (see
     :class:`~skae.fitting.monitor.TrainingMonitor`). ``xla=True`` compiles the
         training step with XLA when an epoch has at least ``XLA_MIN_STEPS`` steps
         and no strategy distributes it. Returns the per-epoch
@@ -94,7 +94,7 @@ def train(
             backup_dir=backups[0].backup_dir if backups else None,
             start=start,
             plateau_patience=(
-                max(1, n_iter_no_change // 3)
+                max(1, n_iter_no_change // 2)
                 if learning_rate_schedule == "plateau"
                 else None
             ),
