@@ -72,7 +72,9 @@ SHARED_PARAMETERS = """\
         Seeds the weights, the validation split and the shuffling. An int gives
         bit-identical results on the same machine; nothing global is seeded.
     verbose : int, default=0
-        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+        Progress output: 0 silent; 1 one progress bar over the whole fit
+        (epochs done, the last ``loss`` and ``val_loss``, time left at most);
+        2 Keras's line per epoch.
 """
 
 SHARED_ATTRIBUTES = """\
