@@ -472,9 +472,29 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
         # Here the loss improves by less than tol at epochs 9 to 11 (1-based),
         # and the fit stops after the 11th: one killed after the 9th that
         # forgot its patience when it resumed would stop later.
-        ({"epochs": 20, "n_iter_no_change": 3, "tol": 0.0035}, 8),
+        (
+            {
+                "epochs": 20,
+                "n_iter_no_change": 3,
+                "tol": 0.0035,
+                "learning_rate_schedule": "constant",
+            },
+            8,
+        ),
+        # The plateau schedule halves the rate after every epoch that improves
+        # by less than tol: a resumed fit must go on with the halved rate and
+        # the count since the last halving.
+        (
+            {
+                "epochs": 12,
+                "early_stopping": False,
+                "n_iter_no_change": 2,
+                "tol": 0.0035,
+            },
+            7,
+        ),
     ],
-    ids=["noise_and_dropout", "early_stopping"],
+    ids=["noise_and_dropout", "early_stopping", "plateau_schedule"],
 )
 def test_fit_killed_and_run_again_ends_as_an_uninterrupted_fit(
     tmp_path, params, kill_after
