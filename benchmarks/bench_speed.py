@@ -317,13 +317,13 @@ def measure_crossover(model, X):
 # -- fit ----------------------------------------------------------------------------
 
 
-def keras_autoencoder(n_features, hidden, code_activation):
+def keras_autoencoder(n_features, hidden, code_activation, n_components=N_COMPONENTS):
     """The tutorial's way: a Keras model written by hand."""
     inputs = keras.Input(shape=(n_features,))
     h = inputs
     for units in hidden:
         h = keras.layers.Dense(units, activation="relu")(h)
-    h = keras.layers.Dense(N_COMPONENTS, activation=code_activation)(h)
+    h = keras.layers.Dense(n_components, activation=code_activation)(h)
     for units in reversed(hidden):
         h = keras.layers.Dense(units, activation="relu")(h)
     outputs = keras.layers.Dense(n_features, activation="sigmoid")(h)

@@ -57,6 +57,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_speed import keras_autoencoder  # noqa: E402
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 THRESHOLDS = (0.8, 0.7, 0.6, 0.5, 0.42)
 MODELS = ("pca", "keras-tutorial", "keras-deep", "default", "deep", "conv")
@@ -143,20 +147,6 @@ def make_clock(keras):
     return QualityClock
 
 
-def keras_autoencoder(keras, n_features, k, hidden, code_activation):
-    inputs = keras.Input((n_features,))
-    h = inputs
-    for units in hidden:
-        h = keras.layers.Dense(units, activation="relu")(h)
-    h = keras.layers.Dense(k, activation=code_activation)(h)
-    for units in reversed(hidden):
-        h = keras.layers.Dense(units, activation="relu")(h)
-    outputs = keras.layers.Dense(n_features, activation="sigmoid")(h)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer="adam", loss="binary_crossentropy")
-    return model
-
-
 def skae_model(name, k, seed, budget):
     from skae import AutoencoderTransformer, ConvAutoencoderTransformer
     from skae.callbacks import TimeBudget
@@ -190,7 +180,7 @@ def run_model(name, X_train, X_test, k, budget, seed):
     if name.startswith("keras-"):
         hidden = () if name == "keras-tutorial" else (512, 256)
         model = keras_autoencoder(
-            keras, X_train.shape[1], k, hidden, "relu" if not hidden else None
+            X_train.shape[1], hidden, "relu" if not hidden else None, k
         )
         model.fit(
             X_train,
