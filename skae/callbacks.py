@@ -9,6 +9,8 @@ import time
 import keras
 import numpy as np
 
+from .fitting.monitor import learning_rate_variable
+
 __all__ = ["TimeBudget"]
 
 
@@ -113,10 +115,8 @@ class TimeBudget(keras.callbacks.Callback):
         self._epoch_start = now
         if not self.anneal:
             return
-        learning_rate = getattr(
-            getattr(self.model, "optimizer", None), "_learning_rate", None
-        )
-        if not isinstance(learning_rate, keras.Variable):
+        learning_rate = learning_rate_variable(self.model)
+        if learning_rate is None:
             return
         # Where the coming epoch will be half-way, from the last epoch's length.
         progress = min(1.0, (now + self._epoch_seconds / 2) / self.seconds)

@@ -161,9 +161,8 @@ class TrainingMonitor(keras.callbacks.Callback):
     def _halve_learning_rate(self):
         """Halve the learning rate, where it is a number rather than a schedule."""
         self.plateau_wait = 0
-        optimizer = getattr(self.model, "optimizer", None)
-        learning_rate = getattr(optimizer, "_learning_rate", None)
-        if isinstance(learning_rate, keras.Variable):
+        learning_rate = learning_rate_variable(self.model)
+        if learning_rate is not None:
             learning_rate.assign(learning_rate * 0.5)
 
     def _finish(self):
@@ -232,6 +231,17 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.last_finite_weights = arrays("last_finite_weights")
         self.best_weights = arrays("best_weights") or None
         self.random_states = arrays("random_states")
+
+
+def learning_rate_variable(model):
+    """The variable holding ``model``'s optimizer's learning rate, or None.
+
+    None when the model is not compiled or the rate is a Keras
+    ``LearningRateSchedule``, which nothing outside the optimizer changes.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    learning_rate = getattr(optimizer, "_learning_rate", None)
+    return learning_rate if isinstance(learning_rate, keras.Variable) else None
 
 
 def _random_states(model):

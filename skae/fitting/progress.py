@@ -22,7 +22,6 @@ class FitProgress(keras.callbacks.Callback):
     def __init__(self, epochs, start=0):
         super().__init__()
         self.epochs = epochs
-        self.start = start
         self.done = start
 
     def on_train_begin(self, logs=None):
