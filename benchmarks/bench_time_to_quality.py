@@ -264,15 +264,21 @@ def matmul_gflops(n=2048, repeats=5):
 
 
 def describe(args, X_train, X_test):
+    return describe_machine(
+        f"Dataset `{args.dataset}` ({len(X_train)} train / {len(X_test)} test "
+        f"images, {X_train.shape[1]} pixels), k = {args.n_components}, budget "
+        f"{args.budget:g} s of training per model, random_state={args.seed}"
+    )
+
+
+def describe_machine(what):
+    """``what`` was run, followed by when, on what machine and with what versions."""
     versions = ", ".join(
         f"{p} {metadata.version(p)}"
         for p in ("keras", "tensorflow", "scikit-learn", "numpy")
     )
     return (
-        f"Dataset `{args.dataset}` ({len(X_train)} train / {len(X_test)} test "
-        f"images, {X_train.shape[1]} pixels), k = {args.n_components}, budget "
-        f"{args.budget:g} s of training per model, random_state={args.seed}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{platform.platform()}`, "
+        f"{what}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{platform.platform()}`, "
         f"{_cpu_count()} CPUs, NumPy's float32 matrix product at "
         f"{matmul_gflops():.0f} GFLOP/s; Python {platform.python_version()}, "
         f"{versions}."

@@ -188,11 +188,28 @@ def test_score_samples_ranks_outliers_lowest(fitted):
     assert set(np.argsort(scores)[:3]) == {len(X), len(X) + 1, len(X) + 2}
 
 
-def test_explained_variance_ratio_matches_definition(fitted):
+def test_reconstruction_r2_matches_definition(fitted):
     est, X = fitted
     X_hat = est.inverse_transform(est.transform(X))
     expected = 1 - ((X - X_hat) ** 2).sum() / ((X - X.mean(axis=0)) ** 2).sum()
-    assert_allclose(est.explained_variance_ratio_, expected, rtol=1e-10)
+    assert_allclose(est.reconstruction_r2_, expected, rtol=1e-10)
+
+
+def test_explained_variance_ratio_is_the_gain_of_each_prefix(fitted):
+    """Check that the cumulative sum is each prefix's R^2, and the sum the model's."""
+    est, X = fitted
+    Z = est.transform(X)
+    total = ((X - X.mean(axis=0)) ** 2).sum()
+    prefix_r2 = []
+    for k in range(1, est.n_components_ + 1):
+        Z_k = np.zeros_like(Z)
+        Z_k[:, :k] = Z[:, :k]
+        prefix_r2.append(1 - ((X - est.inverse_transform(Z_k)) ** 2).sum() / total)
+    assert est.explained_variance_ratio_.shape == (est.n_components_,)
+    assert_allclose(np.cumsum(est.explained_variance_ratio_), prefix_r2, rtol=1e-10)
+    assert_allclose(
+        est.explained_variance_ratio_.sum(), est.reconstruction_r2_, rtol=1e-12
+    )
 
 
 def test_output_dtype_follows_input_dtype(fitted):

@@ -22,7 +22,7 @@ def test_readme_quick_start_runs_and_learns():
     assert Z.shape == (1797, 32)
     assert X_hat.shape == (1797, 64)
     # The default model starts as PCA and improves on it.
-    assert ae.explained_variance_ratio_ > PCA(32).fit(X).explained_variance_ratio_.sum()
+    assert ae.reconstruction_r2_ > PCA(32).fit(X).explained_variance_ratio_.sum()
 
     pipe = make_pipeline(
         MinMaxScaler(), AutoencoderTransformer(n_components=16), LogisticRegression()

@@ -7,6 +7,8 @@ loop in :mod:`skae.fitting.loop`, the Keras models in :mod:`skae.networks`,
 imported on first use, so that ``import skae`` stays as cheap as scikit-learn.
 """
 
+from copy import deepcopy
+
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -18,10 +20,19 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._registry import BASES, ESTIMATORS, register
 from .._validation import FLOAT_DTYPES, plain_rows, too_large_for_float64, validate_rows
-from ..inference.scoring import explained_variance_ratio, squared_errors
+from ..inference.scoring import squared_errors
+from ..networks.ordered import truncate_autoencoder
 from ..networks.spec import CustomSpec, freeze
 from .fitted import FittedState
 from .losses import resolve_output_and_loss
+from .ordered import (
+    check_prefix,
+    fraction_width,
+    is_fraction,
+    prefix_scores,
+    select_prefix,
+    truncated_spec,
+)
 from .parameters import RESOLVED_PARAMS, TRAINING_PARAMS, SharedParameters
 
 
@@ -71,6 +82,10 @@ class BaseAutoencoder(
     # Parameters of a small model that adapts to data of any width, which the
     # common tests build for every registered estimator.
     _small_params = {}
+
+    # Trained with nested dropout, so that every prefix of the code is a good
+    # code; estimators that can order their code take it as a parameter.
+    ordered = False
 
     # Whether long fits compile the training step with XLA: only for networks
     # where it measures faster (see skae.fitting.loop.XLA_MIN_STEPS).
@@ -136,11 +151,16 @@ class BaseAutoencoder(
         output, loss = resolve_output_and_loss(
             X, self.output_activation, self.loss, linear_start, fitted
         )
+        if is_fraction(self.n_components):
+            width, ordered = fraction_width(X.shape[1]), True
+        else:
+            width, ordered = self.n_components, bool(self.ordered)
         return dict(
             n_features=X.shape[1],
-            n_components=self.n_components,
+            n_components=width,
             output_activation=output,
             loss=loss,
+            ordered=ordered,
         )
 
     def _build_network(self, spec, seed):
@@ -302,6 +322,40 @@ class BaseAutoencoder(
         """
         return float(np.mean(self.score_samples(X)))
 
+    def truncate(self, n_components):
+        """Return a fitted copy that keeps the first ``n_components`` code units.
+
+        The model must have been trained with ``ordered=True`` (or a float
+        ``n_components``), so that every prefix of its code is a good code. The
+        copy's encoder outputs the first ``n_components`` units and its decoder
+        reads them, zeros standing in for the rest: the same weights, no
+        refitting. One ordered fit thus serves every code size, e.g. a
+        ``GridSearchCV`` over ``FrozenEstimator(est.truncate(k))`` for several
+        ``k``. This estimator is left as it is.
+
+        Parameters
+        ----------
+        n_components : int
+            Code units to keep, from 1 to the size of the trained code.
+
+        Returns
+        -------
+        estimator : object
+            A fitted copy with ``n_components_ == n_components``.
+        """
+        check_is_fitted(self)
+        check_prefix(self._spec, n_components, "truncate")
+        copy = deepcopy(self)
+        copy.n_components = n_components
+        copy._set_model(truncate_autoencoder(copy._models.model, n_components))
+        copy._spec = truncated_spec(self._spec, n_components)
+        # Prefix R^2 does not depend on the units after the prefix.
+        copy.explained_variance_ratio_ = self.explained_variance_ratio_[
+            :n_components
+        ].copy()
+        copy.reconstruction_r2_ = float(np.sum(copy.explained_variance_ratio_))
+        return copy
+
     def save(self, path):
         """Save the estimator to one file that loads without running code.
 
@@ -335,15 +389,24 @@ class BaseAutoencoder(
 
     # -- what a fit leaves (see skae.estimators.training) -------------------------
 
-    def _store_fit(self, model, spec, history, X):
-        """Set the fitted attributes after training ``model`` on ``X``."""
+    def _store_fit(self, model, spec, history, X, fraction=None, X_held_out=None):
+        """Set the fitted attributes after training ``model`` on ``X``.
+
+        With a ``fraction``, keep the shortest prefix of the ordered code whose
+        R^2 on ``X_held_out`` reaches it.
+        """
         self._models_handed_out = False  # new models, in skae's hands only
         self._set_model(model)
         self._spec = spec
+        if fraction is not None:
+            kept = select_prefix(self, X_held_out, fraction)
+            self._set_model(truncate_autoencoder(model, kept))
+            self._spec = truncated_spec(spec, kept)
         self.history_ = history
         self.n_iter_ = len(history["loss"])
-        ratio = explained_variance_ratio(X, self._reconstruct, self._width())
-        self.explained_variance_ratio_ = ratio
+        r2 = prefix_scores(self, X)
+        self.reconstruction_r2_ = float(r2[-1])
+        self.explained_variance_ratio_ = np.diff(r2, prepend=0.0)
 
 
 BASES.append(BaseAutoencoder)

@@ -11,7 +11,7 @@ from ..networks.dense import start_from_pca
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
-from .parameters import ACTIVATION_NAMES
+from .parameters import ACTIVATION_NAMES, ORDERED_CONSTRAINTS
 
 
 @fill_shared_docs
@@ -34,8 +34,9 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     Parameters
     ----------
-    n_components : int, default=32
+    n_components : int or float, default=32
         Size of the code.
+    {fraction}
     image_shape : tuple of int or None, default=(28, 28, 1)
         ``(height, width, channels)`` of one image (``(height, width)`` means
         one channel), channels last; a row holds the pixels in C order, as
@@ -62,7 +63,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         tutorial's network, several times slower). With ``"stride"`` the
         decoder's last ``Conv2DTranspose`` outputs the image's channels
         directly.
-    {shared_parameters}
+    {ordered_and_shared_parameters}
 
     Attributes
     ----------
@@ -91,6 +92,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
+        **ORDERED_CONSTRAINTS,
         "image_shape": ["array-like", None],
         "filters": ["array-like", Integral],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
@@ -113,6 +115,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         activity_l1=0.0,
         pca_shortcut=True,
         downsampling="stride",
+        ordered=False,
         output_activation="auto",
         loss="auto",
         optimizer="adam",
@@ -141,6 +144,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.activity_l1 = activity_l1
         self.pca_shortcut = pca_shortcut
         self.downsampling = downsampling
+        self.ordered = ordered
         self.output_activation = output_activation
         self.loss = loss
         self.optimizer = optimizer

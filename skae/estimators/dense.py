@@ -9,7 +9,7 @@ from ..networks.dense import DenseSpec, build_dense, start_from_pca
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
-from .parameters import ACTIVATION_NAMES
+from .parameters import ACTIVATION_NAMES, ORDERED_CONSTRAINTS
 
 
 @fill_shared_docs
@@ -37,9 +37,10 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
 
     Parameters
     ----------
-    n_components : int, default=32
+    n_components : int or float, default=32
         Size of the code. May exceed the number of features (an overcomplete
         code), unlike PCA.
+    {fraction}
     hidden_layer_sizes : tuple of int or "auto", default="auto"
         Widths of the encoder's hidden layers, outermost first. The decoder uses
         the same widths in reverse order. ``()`` is the tutorial's model.
@@ -72,7 +73,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         are no hidden layers (the tutorial's relu code) and ``"linear"`` in a
         deep model, where a linear code avoids dead code units (as in Hinton and
         Salakhutdinov, 2006). With ``pca_shortcut`` the code is always linear.
-    {shared_parameters}
+    {ordered_and_shared_parameters}
 
     Attributes
     ----------
@@ -105,6 +106,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
+        **ORDERED_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like", Integral, StrOptions({"auto"})],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "code_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
@@ -130,6 +132,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         batch_normalization=False,
         activity_l1=0.0,
         code_activation="auto",
+        ordered=False,
         output_activation="auto",
         loss="auto",
         optimizer="adam",
@@ -158,6 +161,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         self.batch_normalization = batch_normalization
         self.activity_l1 = activity_l1
         self.code_activation = code_activation
+        self.ordered = ordered
         self.output_activation = output_activation
         self.loss = loss
         self.optimizer = optimizer

@@ -101,17 +101,45 @@ SHARED_ATTRIBUTES = """\
     n_iter_ : int
         Epochs run by the last :meth:`fit`, plus one for each
         :meth:`partial_fit` call since.
-    explained_variance_ratio_ : float
+    reconstruction_r2_ : float
         Fraction of the training data's total variance explained by the
         reconstruction, ``1 - SSE / total sum of squares`` (after
-        :meth:`partial_fit`, of the last chunk); compare with
+        :meth:`partial_fit`, of the last chunk; for more than 10,000 rows, of
+        10,000 evenly spaced ones); compare with
         ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        What each code unit adds to ``reconstruction_r2_``, in order: entry
+        ``k`` is the R^2 of decoding the first ``k + 1`` units (zeros standing
+        in for the rest) minus that of the first ``k``. Its cumulative sum is
+        the R^2 of each prefix and its sum is ``reconstruction_r2_``, as PCA's
+        sums to the variance its components explain. Meaningful per unit for
+        an ordered code (``ordered=True`` or a float ``n_components``); the
+        prefixes of an unordered code are not trained to be good codes, so
+        there the entries (which may be negative) say little about each unit.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
 """
 
+
+ORDERED_PARAMETERS = """\
+    ordered : bool, default=False
+        Train the code so that every prefix of it is a good code, as PCA's
+        components are ordered: nested dropout (Rippel et al., 2014) keeps a
+        random number of leading code units of each training row and zeroes
+        the rest. :meth:`truncate` then gives a fitted copy with fewer units
+        without refitting, and ``explained_variance_ratio_`` says what each
+        unit adds. A float ``n_components`` implies it.
+"""
+
+FRACTION = (
+    "A float in (0, 1) trains an ordered code of ``min(n_features, 128)`` units "
+    "and keeps the fewest leading units whose R^2 on the held-out rows (on the "
+    "training rows when ``validation_fraction=0``) reaches it, as "
+    "``PCA(n_components=0.95)`` keeps enough components for 95% of the "
+    "variance; ``n_components_`` is the number kept."
+)
 
 MEAN_SQUARED_ERROR = "Whatever the loss, :meth:`score` reports the mean squared error."
 CODES = "Maps rows to codes."
@@ -128,10 +156,14 @@ def fill_shared_docs(cls=None, *, score=MEAN_SQUARED_ERROR, encoder=CODES):
         # The markers are indented like the sections, so formatters leave the
         # docstring's indentation alone.
         parameters = SHARED_PARAMETERS.replace("{score}", _indented(score))
+        ordered = ORDERED_PARAMETERS + parameters
         attributes = SHARED_ATTRIBUTES.replace("{encoder}", _indented(encoder))
-        cls.__doc__ = cls.__doc__.replace(
-            "    {shared_parameters}\n", parameters
-        ).replace("    {shared_attributes}\n", attributes)
+        doc = cls.__doc__.replace("    {fraction}\n", _indented(FRACTION) + "\n")
+        cls.__doc__ = (
+            doc.replace("    {ordered_and_shared_parameters}\n", ordered)
+            .replace("    {shared_parameters}\n", parameters)
+            .replace("    {shared_attributes}\n", attributes)
+        )
         return cls
 
     return fill if cls is None else fill(cls)

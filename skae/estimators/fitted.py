@@ -91,6 +91,14 @@ class FittedState:
 
     def __setstate__(self, state):
         archive = state.pop("_model_archive", None)
+        ratio = state.get("explained_variance_ratio_")
+        if isinstance(ratio, float | np.floating):
+            # skae 0.1 kept only the total, then named explained_variance_ratio_;
+            # what each unit adds is unknown without the training data.
+            state["reconstruction_r2_"] = float(ratio)
+            state["explained_variance_ratio_"] = np.full(
+                state["_spec"].n_components, np.nan
+            )
         super().__setstate__(state)
         if archive is not None:
             from ..saving.keras_bytes import model_from_bytes

@@ -2,7 +2,7 @@
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 
 from ..inference.numpy_pass import ACTIVATIONS
 from .losses import LOSSES
@@ -68,3 +68,14 @@ class SharedParameters:
     warm_start = False
     random_state = None
     verbose = 0
+
+
+# The parameters of estimators whose code can be ordered (a float n_components
+# trains an ordered code and keeps a prefix; see skae.estimators.ordered).
+ORDERED_CONSTRAINTS = {
+    "n_components": [
+        Interval(Integral, 1, None, closed="left"),
+        Interval(RealNotInt, 0, 1, closed="neither"),
+    ],
+    "ordered": ["boolean"],
+}

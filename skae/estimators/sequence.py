@@ -9,6 +9,7 @@ from ..networks.sequence import SequenceSpec, build_sequence
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
+from .parameters import ORDERED_CONSTRAINTS
 
 
 @fill_shared_docs
@@ -23,8 +24,9 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     Parameters
     ----------
-    n_components : int, default=32
+    n_components : int or float, default=32
         Size of the code.
+    {fraction}
     sequence_shape : tuple of int or None, default=None
         ``(timesteps, channels)`` of one sequence; a row holds the values in C
         order (all channels of step 0, then of step 1, ...), as
@@ -34,7 +36,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
         Size of the encoder's and the decoder's LSTM state.
     activity_l1 : float, default=0.0
         Weight of an L1 penalty on the code (a sparse autoencoder).
-    {shared_parameters}
+    {ordered_and_shared_parameters}
 
     Attributes
     ----------
@@ -63,6 +65,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
+        **ORDERED_CONSTRAINTS,
         "sequence_shape": ["array-like", None],
         "units": [Interval(Integral, 1, None, closed="left")],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
@@ -77,6 +80,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
         sequence_shape=None,
         units=64,
         activity_l1=0.0,
+        ordered=False,
         output_activation="auto",
         loss="auto",
         optimizer="adam",
@@ -101,6 +105,7 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.sequence_shape = sequence_shape
         self.units = units
         self.activity_l1 = activity_l1
+        self.ordered = ordered
         self.output_activation = output_activation
         self.loss = loss
         self.optimizer = optimizer

@@ -21,10 +21,12 @@ from ..fitting.setup import (
     split_rows,
 )
 from ..fitting.state import IncrementalFit, fit_seeds, int_seed, rollback
-from ..networks.autoencoder import join_autoencoder
+from ..networks.autoencoder import join_autoencoder, split_autoencoder
+from ..networks.ordered import ordered_network
 from ..networks.spec import check_continues
 from ..saving.keras_bytes import model_from_bytes, model_to_bytes
 from .losses import check_loss_fits_data
+from .ordered import is_fraction
 
 # The estimator's parameters that train() takes as they are.
 TRAINING_SETTINGS = (
@@ -71,8 +73,13 @@ def fit(estimator, X):
             seed=int_seed(shuffle_seed),
             early_stopping=estimator.early_stopping,
             callbacks=callbacks,
+            ordered_halves=split_autoencoder(model) if spec.ordered else None,
         )
-        estimator._store_fit(model, spec, history, X)
+        fraction = (
+            estimator.n_components if is_fraction(estimator.n_components) else None
+        )
+        held_out = X_val if X_val is not None else X_train
+        estimator._store_fit(model, spec, history, X, fraction, held_out)
         # The next partial_fit starts its own optimizer and shuffling sequence.
         estimator._incremental = None
     return estimator
@@ -139,6 +146,20 @@ def _validate(estimator, X, *, reset):
 def _resolve(estimator, X, continuing, method):
     """This fit's spec; a continued fit must build what it continues."""
     fitted = estimator._spec if continuing else None
+    if fitted is not None and fitted.trained_components is not None:
+        raise ValueError(
+            f"This model keeps the first {fitted.n_components} units of a "
+            f"{fitted.trained_components}-unit ordered code (a float "
+            "n_components, or truncate()), so it cannot continue training; "
+            f"{'call fit' if method == 'partial_fit' else 'set warm_start=False'} "
+            "to train a new model."
+        )
+    if method == "partial_fit" and is_fraction(estimator.n_components):
+        raise ValueError(
+            f"n_components={estimator.n_components!r} picks the code size on "
+            "held-out rows after training, which partial_fit does not have; "
+            "use fit, or an int n_components."
+        )
     spec = estimator._resolve_spec(X, fitted)
     if fitted is not None:
         check_continues(fitted, spec, method)
@@ -148,8 +169,10 @@ def _resolve(estimator, X, continuing, method):
 
 def _build(estimator, spec, X_train, seed):
     """Build the network of ``spec``, start it from the data, join it."""
-    network_seed, start_seed = seed.spawn(2)
+    network_seed, start_seed, order_seed = seed.spawn(3)
     network = estimator._build_network(spec, network_seed)
+    if spec.ordered:
+        network = ordered_network(network, spec.n_components, int_seed(order_seed))
     estimator._start_network(network, spec, X_train, start_seed)
     return join_autoencoder(*network)
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from .data import make_dataset, make_validation_dataset, steps_per_epoch
 from .monitor import TrainingMonitor
+from .ordered import PrefixValidation
 from .progress import FitProgress
 
 # Compiling a training step into a graph costs one to several seconds, which a
@@ -50,6 +51,7 @@ def train(
     xla=False,
     run_eagerly=None,
     strategy=None,
+    ordered_halves=None,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``.
 
@@ -64,7 +66,10 @@ def train(
         after ``max(1, n_iter_no_change // 2)`` epochs without improvement (see
     :class:`~skae.fitting.monitor.TrainingMonitor`). ``xla=True`` compiles the
         training step with XLA when an epoch has at least ``XLA_MIN_STEPS`` steps
-        and no strategy distributes it. Returns the per-epoch
+        and no strategy distributes it. For a code trained with nested dropout,
+        ``ordered_halves`` holds the model's encoder and decoder, and
+        ``val_loss`` is the mean over the code's prefixes
+        (:class:`~skae.fitting.ordered.PrefixValidation`). Returns the per-epoch
         history as a dict of lists of floats.
     """
     n_steps = steps_per_epoch(X_train.shape[0], batch_size)
@@ -111,6 +116,17 @@ def train(
             noise_type=noise_type,
             noise=noise,
         )
+        validation = (
+            None
+            if X_val is None
+            else make_validation_dataset(X_val, batch_size=batch_size)
+        )
+        # Sets val_loss before any other callback reads it.
+        prefixes = (
+            [PrefixValidation(*ordered_halves, validation, loss)]
+            if ordered_halves is not None and validation is not None
+            else []
+        )
         # verbose=1 draws one bar over the whole fit instead of one per epoch.
         progress = [FitProgress(epochs, start)] if verbose == 1 else []
         try:
@@ -119,14 +135,10 @@ def train(
                 epochs=start if monitor.finished else epochs,
                 initial_epoch=start,
                 steps_per_epoch=n_steps,
-                validation_data=(
-                    None
-                    if X_val is None
-                    else make_validation_dataset(X_val, batch_size=batch_size)
-                ),
+                validation_data=validation,
                 # The monitor sees the logs that the other callbacks add, and backs
                 # up its state before Keras backs up the model.
-                callbacks=[*others, monitor, *backups, *progress],
+                callbacks=[*prefixes, *others, monitor, *backups, *progress],
                 shuffle=False,
                 verbose=0 if progress else verbose,
             )

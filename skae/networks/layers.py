@@ -1,12 +1,15 @@
 """skae's own Keras layers, registered with Keras's serialization in one place.
 
 ``Residual`` is the PCA-shortcut autoencoder's linear path plus a deep body;
-``GaussianSampling`` is the variational autoencoder's sampling and KL term.
+``GaussianSampling`` is the variational autoencoder's sampling and KL term;
+``NestedDropout`` trains ordered codes, and ``CodePrefix`` and ``ZeroPadCode``
+keep the first units of one (see :mod:`skae.networks.ordered`).
 Registered under the package name ``skae``, so fitted models save, pickle and
 load in ``safe_mode`` like any built-in layer.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -130,3 +133,99 @@ class GaussianSampling(keras.layers.Layer):
             "kl_scale": self.kl_scale,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class NestedDropout(keras.layers.Layer):
+    """Keep a random prefix of each row's code while training; identity otherwise.
+
+    Nested dropout (Rippel, Gelbart and Adams, ICML 2014): for every row a
+    prefix length ``b`` is drawn and the code units from ``b`` on are zeroed,
+    so the decoder learns to reconstruct from any prefix and the encoder puts
+    what matters most first. ``b`` is log-uniform on ``[1, n_components]``:
+    every doubling of the prefix (1-2, 2-4, 4-8, ...) is drawn equally often,
+    so short prefixes train as much as long ones.
+
+    Parameters
+    ----------
+    n_components : int
+        Size of the code.
+    seed : int or None
+        Seed of the prefix lengths.
+    """
+
+    def __init__(self, n_components, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.n_components = n_components
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, codes, training=False):
+        if not training:
+            return codes
+        u = keras.random.uniform(
+            (ops.shape(codes)[0], 1), dtype="float32", seed=self.seed_generator
+        )
+        # ceil(K ** u) is log-uniform on 1..K; u < 1, so it never exceeds K.
+        kept = ops.ceil(ops.exp(u * float(np.log(self.n_components))))
+        units = ops.arange(1, self.n_components + 1, dtype="float32")[None, :]
+        mask = ops.cast(units <= kept, codes.dtype)
+        return codes * mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "n_components": self.n_components,
+            "seed": self.seed,
+        }
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class CodePrefix(keras.layers.Layer):
+    """Keep the first ``n_components`` units of a code.
+
+    Parameters
+    ----------
+    n_components : int
+        Units kept.
+    """
+
+    def __init__(self, n_components, **kwargs):
+        super().__init__(**kwargs)
+        self.n_components = n_components
+
+    def call(self, codes):
+        return codes[:, : self.n_components]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n_components)
+
+    def get_config(self):
+        return {**super().get_config(), "n_components": self.n_components}
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class ZeroPadCode(keras.layers.Layer):
+    """Append zeros to a code's prefix, up to the ``width`` the decoder reads.
+
+    Parameters
+    ----------
+    width : int
+        Units of the full code.
+    """
+
+    def __init__(self, width, **kwargs):
+        super().__init__(**kwargs)
+        self.width = width
+
+    def call(self, codes):
+        return ops.pad(codes, [[0, 0], [0, self.width - ops.shape(codes)[1]]])
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.width)
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width}

@@ -26,12 +26,20 @@ class NetworkSpec:
         The decoder's output activation.
     loss : str
         The training loss, ``"mse"`` or ``"binary_crossentropy"``.
+    ordered : bool
+        Whether the code is trained with nested dropout, so that its prefixes
+        are good codes (see :mod:`skae.networks.ordered`).
+    trained_components : int or None
+        Size of the code trained, when the fitted model keeps only its first
+        ``n_components`` units; None when it keeps them all.
     """
 
     n_features: int
     n_components: int
     output_activation: str
     loss: str
+    ordered: bool = False
+    trained_components: int | None = None
 
     def __init_subclass__(cls, *, registered=False, **kwargs):
         super().__init_subclass__(**kwargs)

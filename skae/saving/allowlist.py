@@ -227,6 +227,7 @@ def _example_configs():
 
     from ..fitting.setup import float32_keras
     from ..networks.autoencoder import join_autoencoder
+    from ..networks.ordered import ordered_network, truncate_autoencoder
 
     rng = np.random.default_rng(0)
     # A square and an odd width: images of either shape, and the crop that
@@ -242,9 +243,16 @@ def _example_configs():
                     continue
                 built.add(spec)
                 network = est._build_network(spec, np.random.SeedSequence(0))
+                if spec.ordered:
+                    network = ordered_network(network, spec.n_components, 0)
                 model = join_autoencoder(*network)
-                model.compile(optimizer="adam", loss=spec.loss)
-                yield keras.saving.serialize_keras_object(model)
+                # An ordered model may be kept truncated to a prefix of its code.
+                models = (
+                    [model, truncate_autoencoder(model, 1)] if spec.ordered else [model]
+                )
+                for model in models:
+                    model.compile(optimizer="adam", loss=spec.loss)
+                    yield keras.saving.serialize_keras_object(model)
 
 
 def _variations(cls):

@@ -1,0 +1,96 @@
+"""Ordered codes on the estimator side: the code size a fraction picks, and truncation.
+
+``n_components=0.95`` trains an ordered code of :func:`fraction_width` units and
+keeps the smallest prefix whose held-out R^2 reaches 0.95, as
+``PCA(n_components=0.95)`` keeps enough components for 95% of the variance.
+:func:`truncated_copy` is ``truncate``: a fitted copy that keeps a prefix,
+without refitting.
+"""
+
+import dataclasses
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+
+from ..inference.scoring import prefix_r2
+
+# The widest code a fraction trains: enough for R^2 = 0.95 on MNIST-like images
+# with room to spare, while scoring every prefix (one decoder pass each) stays
+# a small part of the fit.
+FRACTION_MAX_COMPONENTS = 128
+# Prefix R^2 is measured on at most this many rows, evenly spaced through the
+# data: every prefix costs a pass of the decoder over them.
+PREFIX_MAX_ROWS = 10_000
+
+
+def is_fraction(n_components):
+    """Whether ``n_components`` asks for a fraction of the variance."""
+    return isinstance(n_components, Real) and not isinstance(n_components, Integral)
+
+
+def fraction_width(n_features):
+    """The code size an ``n_components`` fraction trains for rows of this width."""
+    return min(n_features, FRACTION_MAX_COMPONENTS)
+
+
+def scored_rows(X):
+    """The rows prefix R^2 is measured on: all, or evenly spaced ones."""
+    if X.shape[0] <= PREFIX_MAX_ROWS:
+        return X
+    return X[np.linspace(0, X.shape[0] - 1, PREFIX_MAX_ROWS).astype(np.intp)]
+
+
+def prefix_scores(estimator, X):
+    """R^2 of every prefix of a fitted estimator's code on (a sample of) ``X``."""
+    return prefix_r2(
+        scored_rows(X),
+        lambda x: estimator._encode(x, np.float64),
+        lambda z: estimator._models.decode(z, np.float64),
+        estimator._width(),
+    )
+
+
+def select_prefix(estimator, X_held_out, fraction):
+    """The fewest leading code units with R^2 on ``X_held_out`` of ``fraction``."""
+    r2 = prefix_scores(estimator, X_held_out)
+    reached = np.flatnonzero(r2 >= fraction)
+    if reached.size:
+        return int(reached[0]) + 1
+    warnings.warn(
+        f"No prefix of the {r2.size}-unit ordered code reaches R^2 = {fraction} "
+        f"on held-out rows (the whole code reaches {np.nanmax(r2):.4f}); keeping "
+        f"all {r2.size} units. Pass a lower fraction, or an int n_components "
+        "for a wider code.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return r2.size
+
+
+def truncated_spec(spec, n_components):
+    """The spec of a model that keeps the first ``n_components`` of ``spec``'s code."""
+    trained = spec.trained_components or spec.n_components
+    return dataclasses.replace(
+        spec, n_components=n_components, trained_components=trained
+    )
+
+
+def check_prefix(spec, n_components, name):
+    """Raise unless ``spec``'s code is ordered and has ``n_components`` units."""
+    if not spec.ordered:
+        raise ValueError(
+            f"{name} keeps the first units of an ordered code, but this model "
+            "was trained with ordered=False: a prefix of its code is not a good "
+            "code. Fit with ordered=True (or a float n_components)."
+        )
+    width = spec.trained_components or spec.n_components
+    if (
+        not isinstance(n_components, Integral)
+        or isinstance(n_components, bool)
+        or not 1 <= n_components <= width
+    ):
+        raise ValueError(
+            f"{name} takes an int n_components between 1 and the trained code's "
+            f"{width} units; got n_components={n_components!r}."
+        )
