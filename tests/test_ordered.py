@@ -255,7 +255,9 @@ def test_fraction_model_saves_and_pickles(tmp_path):
         assert copy.n_components_ == est.n_components_
         assert copy._spec == est._spec
         assert_array_equal(copy.transform(X), est.transform(X))
-        assert_array_equal(copy.explained_variance_ratio_, est.explained_variance_ratio_)
+        assert_array_equal(
+            copy.explained_variance_ratio_, est.explained_variance_ratio_
+        )
         assert copy.reconstruction_r2_ == est.reconstruction_r2_
         assert_allclose(
             copy.truncate(1).transform(X), est.transform(X)[:, :1], rtol=1e-6
