@@ -3,6 +3,7 @@
 from .estimators.base import BaseAutoencoder
 from .estimators.conv import ConvAutoencoderTransformer
 from .estimators.dense import AutoencoderTransformer
+from .estimators.outliers import AutoencoderOutlierDetector
 from .estimators.sequence import SequenceAutoencoderTransformer
 from .estimators.variational import VariationalAutoencoderTransformer
 from .saving.format import load
@@ -10,6 +11,7 @@ from .saving.format import load
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "BaseAutoencoder",
     "ConvAutoencoderTransformer",
