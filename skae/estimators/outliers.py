@@ -41,11 +41,11 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     contamination : "auto" or float in (0, 0.5], default=0.1
         The expected fraction of outliers in the training data, which sets
         ``offset_``: a float flags that fraction of the training rows (the
-        lowest scores), 0.1 by default as in PyOD's detectors; ``"auto"`` flags rows whose score is more than 3
-        robust standard deviations (``1.4826`` times the median absolute
-        deviation) above the median training error on a log scale (on the
-        scores themselves where some are positive, as a variational
-        autoencoder's may be).
+        lowest scores), 0.1 by default as in PyOD's detectors. ``"auto"``
+        flags rows whose log reconstruction error is more than 3 robust
+        standard deviations (``1.4826`` times the median absolute deviation)
+        above the median on the training rows (the scores themselves are used
+        where some are positive, as a variational autoencoder's may be).
 
     Attributes
     ----------
