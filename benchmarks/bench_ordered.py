@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_time_to_quality import describe_machine  # noqa: E402
+from bench_time_to_quality import describe_machine, load_labelled  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PREFIXES = (2, 4, 8, 16)
@@ -68,13 +68,9 @@ def parse_args(argv):
 
 
 def load_data(dataset, n_train):
-    """float32 rows in [0, 1] and labels: ``(X_train, y_train, X_test, y_test)``."""
-    from skae.datasets import load_digits, load_fashion_mnist
-
-    loader = load_fashion_mnist if dataset == "fashion-mnist" else load_digits
-    (X_train, y_train), (X_test, y_test) = loader()
-    X_train, y_train = X_train[:n_train], y_train[:n_train]
-    return X_train.astype(np.float32), y_train, X_test.astype(np.float32), y_test
+    """``load_labelled``, with the first ``n_train`` training rows only."""
+    X_train, y_train, X_test, y_test = load_labelled(dataset)
+    return X_train[:n_train], y_train[:n_train], X_test, y_test
 
 
 def mse(model, X):

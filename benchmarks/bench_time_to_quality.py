@@ -97,11 +97,17 @@ def parse_args(argv):
 
 def load_data(dataset):
     """float32 rows in [0, 1]: ``(X_train, X_test)``."""
+    X_train, _, X_test, _ = load_labelled(dataset)
+    return X_train, X_test
+
+
+def load_labelled(dataset):
+    """float32 rows in [0, 1] and labels: ``(X_train, y_train, X_test, y_test)``."""
     from skae.datasets import load_digits, load_fashion_mnist
 
     loader = load_fashion_mnist if dataset == "fashion-mnist" else load_digits
-    (X_train, _), (X_test, _) = loader()
-    return X_train.astype(np.float32), X_test.astype(np.float32)
+    (X_train, y_train), (X_test, y_test) = loader()
+    return X_train.astype(np.float32), y_train, X_test.astype(np.float32), y_test
 
 
 def mse(X, X_hat):

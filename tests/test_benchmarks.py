@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
 
@@ -230,3 +231,34 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "reaches 1.5x" in table and "reaches 0.9x" in table
     assert "| PCA (fit" in table and "| best |" in table
+
+
+def test_ordered_benchmark_compares_prefixes_fractions_and_search(tmp_path):
+    ordered = load_script("bench_ordered")
+    ordered.main(["--quick", "--search", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [row["k"] for row in saved["prefixes"]] == [2, 4]
+    assert saved["ordered"]["k"] == 8
+    assert len(saved["ordered"]["explained_variance_ratio"]) == 8
+    (fraction,) = saved["fractions"]
+    assert fraction["fraction"] == 0.8 and fraction["ae_trained"] == 64
+    assert 1 <= fraction["ae_k"] <= 64
+    assert saved["search"]["reuse_best_k"] in (2, 4)
+    table = (tmp_path / "results.md").read_text()
+    assert "| 4 |" in table and "one ordered fit, truncated" in table
+
+
+def test_outlier_benchmark_scores_every_detector(tmp_path):
+    outliers = load_script("bench_outliers")
+    outliers.main(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert set(saved["one_class"]) == set(outliers.DETECTORS)
+    for name in outliers.DETECTORS:
+        assert len(saved["one_class"][name]) == 2
+        assert all(0 <= auc <= 1 for auc in saved["one_class"][name])
+        assert 0 <= saved["corrupted"][name][0] <= 1
+    X = np.zeros((20, 64), dtype=np.float32)
+    corrupted, hit = outliers.corrupt(X, 0.5, seed=0)
+    # A white 2x2 patch on the rows hit, nothing elsewhere.
+    assert_array_equal(corrupted[~hit], 0)
+    assert_array_equal(corrupted[hit].sum(axis=1), 4)
