@@ -493,8 +493,11 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
             },
             7,
         ),
+        # Nested dropout draws prefix lengths from its own generator, and the
+        # validation loss is the prefixes' mean.
+        ({"epochs": 10, "early_stopping": False, "ordered": True}, 4),
     ],
-    ids=["noise_and_dropout", "early_stopping", "plateau_schedule"],
+    ids=["noise_and_dropout", "early_stopping", "plateau_schedule", "ordered"],
 )
 def test_fit_killed_and_run_again_ends_as_an_uninterrupted_fit(
     tmp_path, params, kill_after
