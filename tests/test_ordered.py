@@ -274,3 +274,17 @@ def test_pickles_of_skae_0_1_keep_their_total_r2():
     assert old.reconstruction_r2_ == 0.5
     assert old.explained_variance_ratio_.shape == (3,)
     assert np.isnan(old.explained_variance_ratio_).all()
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_r2_of_many_rows_is_measured_on_evenly_spaced_ones(monkeypatch, method):
+    """Check the cap that keeps scoring every prefix cheap on large data."""
+    monkeypatch.setattr("skae.estimators.base.PREFIX_MAX_ROWS", 50)
+    monkeypatch.setattr("skae.estimators.training.PARTIAL_FIT_PREFIX_ROWS", 30)
+    X = digits(120)
+    est = AutoencoderTransformer(3, hidden_layer_sizes=(8,), epochs=1)
+    getattr(est, method)(X)
+    rows = X[np.linspace(0, 119, 50 if method == "fit" else 30).astype(int)]
+    X_hat = est.inverse_transform(est.transform(rows))
+    expected = 1 - ((rows - X_hat) ** 2).sum() / ((rows - rows.mean(0)) ** 2).sum()
+    assert_allclose(est.reconstruction_r2_, expected, rtol=1e-10)

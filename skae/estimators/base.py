@@ -26,6 +26,7 @@ from ..networks.spec import CustomSpec, freeze
 from .fitted import FittedState
 from .losses import resolve_output_and_loss
 from .ordered import (
+    PREFIX_MAX_ROWS,
     check_prefix,
     fraction_width,
     is_fraction,
@@ -389,11 +390,14 @@ class BaseAutoencoder(
 
     # -- what a fit leaves (see skae.estimators.training) -------------------------
 
-    def _store_fit(self, model, spec, history, X, fraction=None, X_held_out=None):
+    def _store_fit(
+        self, model, spec, history, X, fraction=None, X_held_out=None, max_rows=None
+    ):
         """Set the fitted attributes after training ``model`` on ``X``.
 
         With a ``fraction``, keep the shortest prefix of the ordered code whose
-        R^2 on ``X_held_out`` reaches it.
+        R^2 on ``X_held_out`` reaches it. R^2 is measured on at most
+        ``max_rows`` rows of ``X`` (``PREFIX_MAX_ROWS`` by default).
         """
         self._models_handed_out = False  # new models, in skae's hands only
         self._set_model(model)
@@ -404,7 +408,7 @@ class BaseAutoencoder(
             self._spec = truncated_spec(spec, kept)
         self.history_ = history
         self.n_iter_ = len(history["loss"])
-        r2 = prefix_scores(self, X)
+        r2 = prefix_scores(self, X, max_rows or PREFIX_MAX_ROWS)
         self.reconstruction_r2_ = float(r2[-1])
         self.explained_variance_ratio_ = np.diff(r2, prepend=0.0)
 

@@ -103,9 +103,9 @@ SHARED_ATTRIBUTES = """\
         :meth:`partial_fit` call since.
     reconstruction_r2_ : float
         Fraction of the training data's total variance explained by the
-        reconstruction, ``1 - SSE / total sum of squares`` (after
-        :meth:`partial_fit`, of the last chunk; for more than 10,000 rows, of
-        10,000 evenly spaced ones); compare with
+        reconstruction, ``1 - SSE / total sum of squares``, measured on at
+        most 10,000 evenly spaced rows (after :meth:`partial_fit`, on at most
+        1,000 rows of the last chunk); compare with
         ``PCA(n_components).fit(X).explained_variance_ratio_.sum()``.
     explained_variance_ratio_ : ndarray of shape (n_components_,)
         What each code unit adds to ``reconstruction_r2_``, in order: entry

@@ -20,8 +20,11 @@ from ..inference.scoring import prefix_r2
 # a small part of the fit.
 FRACTION_MAX_COMPONENTS = 128
 # Prefix R^2 is measured on at most this many rows, evenly spaced through the
-# data: every prefix costs a pass of the decoder over them.
+# data: every prefix costs a pass of the decoder over them. partial_fit, which
+# trains one epoch per call, measures it on fewer rows of its chunk, so that
+# scoring costs a fraction of the call.
 PREFIX_MAX_ROWS = 10_000
+PARTIAL_FIT_PREFIX_ROWS = 1_000
 
 
 def is_fraction(n_components):
@@ -34,17 +37,17 @@ def fraction_width(n_features):
     return min(n_features, FRACTION_MAX_COMPONENTS)
 
 
-def scored_rows(X):
-    """The rows prefix R^2 is measured on: all, or evenly spaced ones."""
-    if X.shape[0] <= PREFIX_MAX_ROWS:
+def scored_rows(X, max_rows=PREFIX_MAX_ROWS):
+    """The rows prefix R^2 is measured on: all, or ``max_rows`` evenly spaced."""
+    if X.shape[0] <= max_rows:
         return X
-    return X[np.linspace(0, X.shape[0] - 1, PREFIX_MAX_ROWS).astype(np.intp)]
+    return X[np.linspace(0, X.shape[0] - 1, max_rows).astype(np.intp)]
 
 
-def prefix_scores(estimator, X):
+def prefix_scores(estimator, X, max_rows=PREFIX_MAX_ROWS):
     """R^2 of every prefix of a fitted estimator's code on (a sample of) ``X``."""
     return prefix_r2(
-        scored_rows(X),
+        scored_rows(X, max_rows),
         lambda x: estimator._encode(x, np.float64),
         lambda z: estimator._models.decode(z, np.float64),
         estimator._width(),

@@ -26,7 +26,7 @@ from ..networks.ordered import ordered_network
 from ..networks.spec import check_continues
 from ..saving.keras_bytes import model_from_bytes, model_to_bytes
 from .losses import check_loss_fits_data
-from .ordered import is_fraction
+from .ordered import PARTIAL_FIT_PREFIX_ROWS, is_fraction
 
 # The estimator's parameters that train() takes as they are.
 TRAINING_SETTINGS = (
@@ -127,7 +127,7 @@ def partial_fit(estimator, X):
                 key: [*estimator.history_.get(key, []), *values]
                 for key, values in history.items()
             }
-        estimator._store_fit(model, spec, history, X)
+        estimator._store_fit(model, spec, history, X, max_rows=PARTIAL_FIT_PREFIX_ROWS)
         # None where a twin of the model trained (see trainer_for).
         trained = getattr(model, "optimizer", None)
         estimator._incremental = IncrementalFit(

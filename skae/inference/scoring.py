@@ -7,6 +7,9 @@ from .._arrays import dense_rows
 # Bytes of float64 values per chunk, in the widest of the input, the encoder's
 # and the decoder's layers: scoring any number of rows holds at most about this.
 SCORE_CHUNK_BYTES = 4 * 2**20
+# Prefixes decoded per call when every prefix of the code is scored: a few
+# full chunks of the compiled pass.
+PREFIX_BATCH_ROWS = 4096
 
 
 def row_chunks(n_rows, width):
@@ -46,20 +49,28 @@ def prefix_r2(X, encode, decode, width):
     ``encode(x)`` and ``decode(z)`` map float64 rows to codes and back. Entry
     ``k - 1`` is the R^2 of decoding the first ``k`` code units, zeros standing
     in for the rest; the last is the R^2 of the whole code. NaN for constant
-    data.
+    data. The prefixes of a few rows are decoded in one call, so that the
+    decoder runs on large batches.
     """
     sse = None
     for rows in row_chunks(X.shape[0], width):
         x = dense_rows(X[rows], np.float64)
         codes = encode(x)
+        # A user's encoder may shape its code; units are counted in C order.
+        shape = codes.shape[1:]
+        codes = codes.reshape(len(x), -1)
+        n_codes = codes.shape[1]
         if sse is None:
-            sse = np.zeros(codes.shape[1])
-        prefix = np.zeros_like(codes)
-        for k in range(codes.shape[1]):
-            prefix[:, k] = codes[:, k]
-            residual = decode(prefix)
-            residual -= x
-            sse[k] += float(np.einsum("ij,ij->", residual, residual))
+            sse = np.zeros(n_codes)
+        # Prefix k of every row, for a slice of rows at a time: (k, row, unit).
+        masks = np.tril(np.ones((n_codes, n_codes)))[:, None, :]
+        step = max(1, PREFIX_BATCH_ROWS // n_codes)
+        for start in range(0, len(x), step):
+            part = slice(start, start + step)
+            prefixes = (masks * codes[None, part]).reshape(-1, *shape)
+            residual = decode(prefixes).reshape(n_codes, -1, x.shape[1])
+            residual -= x[None, part]
+            sse += np.einsum("kij,kij->k", residual, residual)
     total = total_sum_of_squares(X, width)
     if total == 0.0:
         return np.full(sse.shape, np.nan)
