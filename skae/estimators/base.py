@@ -56,10 +56,9 @@ class BaseAutoencoder(
     ``warm_start`` refit refuses to continue after one of them changed. Layers
     that are not part of Keras itself must be registered with
     ``keras.saving.register_keras_serializable`` so that fitted estimators can
-    be saved and pickled. A subclass may also take ``ordered`` (and a float
-    ``n_components``, with the constraints of :class:`AutoencoderTransformer`)
-    to train an ordered code; its encoder's output must then be the code
-    itself, ``(batch, n_components)``.
+    be saved and pickled. A subclass may also take ``ordered`` to train an
+    ordered code (see :class:`AutoencoderTransformer`); its encoder's output
+    must then be the code itself, ``(batch, n_components)``.
 
     See Also
     --------
