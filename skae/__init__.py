@@ -8,7 +8,7 @@ from .estimators.sequence import SequenceAutoencoderTransformer
 from .estimators.variational import VariationalAutoencoderTransformer
 from .saving.format import load
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "AutoencoderOutlierDetector",
