@@ -99,6 +99,7 @@ class TimeBudget(keras.callbacks.Callback):
         self.elapsed = 0.0
 
     def on_train_begin(self, logs=None):
+        """Start the clock."""
         self._start = time.perf_counter()
         self.stopped_epoch = None
         self.elapsed = 0.0
@@ -109,6 +110,7 @@ class TimeBudget(keras.callbacks.Callback):
         self._epoch_seconds = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
+        """With ``anneal``, lower the learning rate for the coming epoch."""
         now = time.perf_counter() - self._start
         if epoch > 0:
             self._epoch_seconds = now - self._epoch_start
@@ -126,6 +128,7 @@ class TimeBudget(keras.callbacks.Callback):
             self._factor = factor
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keep the best weights so far; stop once the budget is spent."""
         logs = logs or {}
         self.elapsed = time.perf_counter() - self._start
         current = logs.get(self.monitor, logs.get("loss"))
