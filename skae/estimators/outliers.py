@@ -199,7 +199,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         errors = np.empty(X.shape, dtype=np.float64)
         for rows in row_chunks(X.shape[0], est._width()):
             x = dense_rows(X[rows], np.float64)
-            errors[rows] = (est.inverse_transform(est.transform(x)) - x) ** 2
+            errors[rows] = (est._reconstruct(x) - x) ** 2
         return errors
 
     def _rows(self, X):

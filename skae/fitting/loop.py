@@ -135,7 +135,9 @@ def train(
                 epochs=start if monitor.finished else epochs,
                 initial_epoch=start,
                 steps_per_epoch=n_steps,
-                validation_data=validation,
+                # PrefixValidation measures val_loss itself, the whole code's
+                # loss among the prefixes': Keras's own pass would be thrown away.
+                validation_data=None if prefixes else validation,
                 # The monitor sees the logs that the other callbacks add, and backs
                 # up its state before Keras backs up the model.
                 callbacks=[*prefixes, *others, monitor, *backups, *progress],

@@ -22,6 +22,8 @@ def prefix_sizes(n_components):
 class PrefixValidation(keras.callbacks.Callback):
     """Keras callback that sets ``val_loss`` to the mean loss over code prefixes.
 
+    It replaces Keras's own validation pass: ``fit`` gets no validation data.
+
     Parameters
     ----------
     encoder, decoder : keras.Model
@@ -44,7 +46,7 @@ class PrefixValidation(keras.callbacks.Callback):
         ]
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is None or "val_loss" not in logs:
+        if logs is None:
             return
         total, rows = np.zeros(len(self.masks)), 0
         for x, _ in self.validation:

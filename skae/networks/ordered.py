@@ -39,7 +39,8 @@ def truncate_autoencoder(model, n_components):
 
     ``model`` is a joined autoencoder, possibly truncated before: the new one
     wraps the full encoder and decoder again, so truncating twice nests no
-    deeper than once.
+    deeper than once. The caller checks ``n_components`` (see
+    :func:`skae.estimators.ordered.check_prefix`).
     """
     import keras
 
@@ -48,11 +49,6 @@ def truncate_autoencoder(model, n_components):
 
     encoder, decoder = full_halves(model)
     width = encoder.output_shape[-1]
-    if not 1 <= n_components <= width:
-        raise ValueError(
-            f"n_components must be between 1 and the trained code's {width} "
-            f"units; got n_components={n_components!r}."
-        )
     inputs = keras.Input(shape=encoder.input_shape[1:], name="inputs")
     codes = CodePrefix(n_components, name="code_prefix")(encoder(inputs))
     kept_encoder = keras.Model(inputs, codes, name=ENCODER_NAME)
