@@ -85,26 +85,12 @@ fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
 left.plot(sizes, accuracy, "o-", label="prefixes of one ordered fit")
 grid_sizes = search.cv_results_["param_ae__n_components"].data.astype(int)
 left.plot(grid_sizes, search.cv_results_["mean_test_score"], "s", label="separate fits")
-left.set(
-    xscale="log",
-    xticks=sizes,
-    xticklabels=sizes,
-    xlabel="code units",
-    ylabel="mean CV accuracy",
-    title="Classifying the codes",
-)
+left.set(ylabel="mean CV accuracy", title="Classifying the codes")
 left.legend()
 right.plot(sizes, r2, "o-")
-right.set(
-    xscale="log",
-    xticks=sizes,
-    xticklabels=sizes,
-    xlabel="code units",
-    ylabel="training R^2",
-    ylim=(0, 1),
-    title="Reconstruction R^2 of each prefix",
-)
+right.set(ylabel="training R^2", ylim=(0, 1), title="Reconstruction R^2 of each prefix")
 for ax in (left, right):
+    ax.set(xscale="log", xticks=sizes, xticklabels=sizes, xlabel="code units")
     ax.minorticks_off()
 fig.tight_layout()
 plt.show()
