@@ -38,12 +38,11 @@ def fitted():
         (np.array([[0.1, np.nan], [0.2, 0.3], [0.4, 0.5]]), "NaN"),
         (np.array([[0.1, np.inf], [0.2, 0.3], [0.4, 0.5]]), "infinity"),
         (np.ones(10), "Expected 2D array, got 1D array"),
-        (np.ones((4, 2, 2)), "Found array with dim 3"),
         (np.empty((0, 3)), "0 sample"),
         (np.array([["a", "b"], ["c", "d"]], dtype=object), "could not convert"),
         (np.array([[1 + 1j, 2], [3, 4]]), "Complex data not supported"),
     ],
-    ids=["nan", "inf", "1d", "3d", "empty", "strings", "complex"],
+    ids=["nan", "inf", "1d", "empty", "strings", "complex"],
 )
 def test_fit_rejects_bad_data_with_clear_error(X, message):
     with pytest.raises(ValueError, match=message):

@@ -476,7 +476,7 @@ QUERY_KINDS = (
     "wrong width",
     "nan",
     "inf",
-    "3-d",
+    "4-d",
     "1-d",
     "no rows",
     "no columns",
@@ -512,8 +512,9 @@ def queries(draw, width):
     if kind in ("nan", "inf"):
         rows[cell] = np.nan if kind == "nan" else -np.inf
         return rows, NON_FINITE
-    if kind == "3-d":
-        return rows[:, :, None], "Found array with dim 3"
+    if kind == "4-d":
+        # Samples of a shape no fitted model here reads (codes are 2-d only).
+        return rows[:, :, None, None], "samples of shape|Found array with dim 4"
     if kind == "1-d":
         return rows[0], "Expected 2D array, got 1D array"
     if kind == "no rows":

@@ -35,6 +35,7 @@ from .ordered import (
     truncated_spec,
 )
 from .parameters import RESOLVED_PARAMS, TRAINING_PARAMS, SharedParameters
+from .shapes import from_rows, to_rows
 
 
 class BaseAutoencoder(
@@ -94,6 +95,11 @@ class BaseAutoencoder(
     # where it measures faster (see skae.fitting.loop.XLA_MIN_STEPS).
     _xla = False
 
+    # How many dimensions one sample may have besides flat rows (None: any,
+    # flattened in C order), and how the estimator's error message says so.
+    _sample_ndims = None
+    _sample_hint = "rows of any shape"
+
     def __init_subclass__(cls, *, registered=False, **kwargs):
         super().__init_subclass__(**kwargs)
         if registered:
@@ -138,8 +144,12 @@ class BaseAutoencoder(
         """
         raise NotImplementedError(f"{type(self).__name__} must define build_decoder")
 
-    def _resolve_spec(self, X, fitted):
-        """What this fit builds; ``fitted`` is the spec a warm start continues."""
+    def _resolve_spec(self, X, fitted, sample_shape=None):
+        """What this fit builds; ``fitted`` is the spec a warm start continues.
+
+        ``sample_shape`` is the shape of one sample of the training data as the
+        user passed it (``(n_features,)`` for flat rows).
+        """
         parameters = {
             name: freeze(value)
             for name, value in self.get_params(deep=False).items()
@@ -184,6 +194,32 @@ class BaseAutoencoder(
         """The codes of the rows of ``X``: the heart of ``transform``."""
         return self._models.encode(X, dtype)
 
+    def _network_shapes(self):
+        """Sample shapes the fitted network works in, besides flat rows."""
+        return ()
+
+    @property
+    def sample_shape_(self):
+        """The shape of one sample of the data ``fit`` saw.
+
+        ``(n_features_in_,)`` for flat rows, ``(28, 28)`` for images passed as
+        an array of shape ``(n_samples, 28, 28)``; ``inverse_transform``
+        returns samples of this shape.
+        """
+        check_is_fitted(self)
+        return self.__dict__.get("_sample_shape") or (self.n_features_in_,)
+
+    def _rows(self, X):
+        """Validated rows of ``X`` for a fitted estimator (samples flattened)."""
+        check_is_fitted(self)
+        X, _ = to_rows(self, X, fitted_shape=self.sample_shape_)
+        rows = None
+        if not hasattr(self, "feature_names_in_"):
+            rows = plain_rows(X, self.n_features_in_)
+        if rows is None:
+            rows = validate_rows(self, X, reset=False, accept_sparse="csr")
+        return rows
+
     # -- public API ---------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -194,7 +230,10 @@ class BaseAutoencoder(
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; ``numpy.memmap`` and sparse input are read a batch
-            at a time.
+            at a time. An array with more dimensions holds samples of shape
+            ``X.shape[1:]`` (such as images), flattened in C order; which
+            shapes an estimator reads is in its class documentation, and
+            ``sample_shape_`` records the one seen.
         y : None
             Ignored; present so the autoencoder fits in supervised Pipelines.
 
@@ -242,19 +281,15 @@ class BaseAutoencoder(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The rows to encode, with the training data's features.
+            The rows to encode, with the training data's features: flat, or
+            samples of the shape ``fit`` saw (``sample_shape_``).
 
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components_)
             The codes, float32 for float32 input, float64 otherwise.
         """
-        check_is_fitted(self)
-        rows = None
-        if not hasattr(self, "feature_names_in_"):
-            rows = plain_rows(X, self.n_features_in_)
-        if rows is None:
-            rows = validate_rows(self, X, reset=False, accept_sparse="csr")
+        rows = self._rows(X)
         return self._encode(rows, dtype=rows.dtype)
 
     def inverse_transform(self, X):
@@ -267,8 +302,11 @@ class BaseAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
-            The reconstruction, float32 for float32 codes, float64 otherwise.
+        X_original : ndarray of shape (n_samples, *sample_shape_)
+            The reconstruction, float32 for float32 codes, float64 otherwise,
+            in the shape of the samples ``fit`` saw: flat rows
+            ``(n_samples, n_features_in_)`` after a fit on rows, images after
+            a fit on images.
         """
         check_is_fitted(self)
         width = self.n_components_
@@ -282,7 +320,7 @@ class BaseAutoencoder(
                 f"inverse_transform expects codes with n_components={width} "
                 "columns, as returned by transform."
             )
-        return self._models.decode(Z, Z.dtype)
+        return from_rows(self._models.decode(Z, Z.dtype), self.sample_shape_)
 
     def score_samples(self, X):
         """Return the negative mean squared reconstruction error of each row.
@@ -299,8 +337,7 @@ class BaseAutoencoder(
         scores : ndarray of shape (n_samples,)
             Minus each row's mean squared reconstruction error.
         """
-        check_is_fitted(self)
-        X = validate_rows(self, X, reset=False, accept_sparse="csr")
+        X = self._rows(X)
         return -squared_errors(X, self._reconstruct, self._width()) / X.shape[1]
 
     def score(self, X, y=None):

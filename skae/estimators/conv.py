@@ -16,9 +16,11 @@ from .parameters import ACTIVATION_NAMES, ORDERED_CONSTRAINTS
 
 @fill_shared_docs
 class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
-    """Convolutional autoencoder for images stored as flat rows.
+    """Convolutional autoencoder for images, as arrays of images or flat rows.
 
-    Each row is reshaped to ``image_shape``; stride-2 ``Conv2D`` blocks (one
+    ``X`` holds images of shape ``(n_samples, height, width)`` or
+    ``(n_samples, height, width, channels)``, or flat rows, each reshaped to
+    ``image_shape``. Stride-2 ``Conv2D`` blocks (one
     per entry of ``filters``) halve its height and width, and a dense layer
     maps the result to a linear code of ``n_components`` numbers. The decoder
     mirrors this with stride-2 ``Conv2DTranspose`` blocks.
@@ -28,21 +30,25 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     code and back, initialised to PCA's projection and reconstruction, plus the
     convolutional encoder and decoder, which start as a zero correction
     (``pca_shortcut``).
-    ``transform`` takes and ``inverse_transform`` returns flat rows, as every
-    scikit-learn transformer does, so it drops into the same Pipelines as
-    :class:`AutoencoderTransformer` and PCA.
+    ``transform`` returns one code per image, ``(n_samples, n_components)``,
+    and ``inverse_transform`` returns images in the shape ``fit`` saw
+    (``sample_shape_``), so it drops into the same Pipelines as
+    :class:`AutoencoderTransformer` and PCA, in front of any classifier.
 
     Parameters
     ----------
     n_components : int or float, default=32
         Size of the code.
     {fraction}
-    image_shape : tuple of int or None, default=(28, 28, 1)
+    image_shape : tuple of int or None, default=None
         ``(height, width, channels)`` of one image (``(height, width)`` means
-        one channel), channels last; a row holds the pixels in C order, as
-        ``images.reshape(len(images), -1)`` gives them. ``None`` infers a square
-        single-channel image from the number of features, or a one-pixel-high
-        image when that number is not a square.
+        one channel), channels last; a flat row holds the pixels in C order, as
+        ``images.reshape(len(images), -1)`` gives them. ``None`` reads the shape
+        from images passed as ``(n_samples, height, width)`` or ``(n_samples,
+        height, width, channels)`` arrays, and from flat rows infers a square
+        single-channel image (28 x 28 for 784 features), or a one-pixel-high
+        image when the number of features is not a square. When set with
+        images, it must match them.
     filters : tuple of int, default=(32, 64)
         Number of filters of each convolution block, outermost first.
     kernel_size : int, default=3
@@ -108,7 +114,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self,
         n_components=32,
         *,
-        image_shape=(28, 28, 1),
+        image_shape=None,
         filters=(32, 64),
         kernel_size=3,
         activation="relu",
@@ -167,12 +173,18 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     image_shape_ = from_spec("image_shape", "The ``(height, width, channels)`` used.")
 
-    def _resolve_spec(self, X, fitted):
+    _sample_ndims = (2, 3)
+    _sample_hint = (
+        "flat rows (n_samples, n_features), or images of shape (n_samples, "
+        "height, width) or (n_samples, height, width, channels)"
+    )
+
+    def _resolve_spec(self, X, fitted, sample_shape=None):
         filters = positive_int_tuple("filters", self.filters, allow_empty=False)
         shortcut = bool(self.pca_shortcut)
         return ConvSpec(
             **self._resolve_common(X, fitted, linear_start=shortcut),
-            image_shape=self._image_shape(X.shape[1]),
+            image_shape=self._image_shape(X.shape[1], sample_shape),
             filters=filters,
             kernel_size=int(self.kernel_size),
             activation=self.activation,
@@ -181,8 +193,12 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             pca_shortcut=shortcut,
         )
 
-    def _image_shape(self, n_features):
+    def _image_shape(self, n_features, sample_shape=None):
+        images = sample_shape is not None and len(sample_shape) > 1
+        read = (*sample_shape, 1)[:3] if images else None
         if self.image_shape is None:
+            if images:
+                return read
             side = math.isqrt(n_features)
             return (side, side, 1) if side * side == n_features else (1, n_features, 1)
         shape = shape_param(
@@ -192,6 +208,12 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             "(height, width) or (height, width, channels)",
         )
         shape = shape if len(shape) == 3 else (*shape, 1)
+        if images and shape != read:
+            raise ValueError(
+                f"image_shape={self.image_shape!r} does not match the images in X, "
+                f"of shape {tuple(sample_shape)}. Set image_shape=None to read the "
+                "shape from X, or pass X as flat rows."
+            )
         check_shape_fits_rows(
             "image_shape",
             self.image_shape,
@@ -200,6 +222,12 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             "Set image_shape to the shape of one image, or None to infer a square one.",
         )
         return shape
+
+    def _network_shapes(self):
+        height, width, channels = self.image_shape_
+        return [(height, width, channels)] + (
+            [(height, width)] if channels == 1 else []
+        )
 
     def _build_network(self, spec, seed):
         return build_conv(spec, seed)

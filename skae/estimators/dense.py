@@ -186,7 +186,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         "hidden_layer_sizes", "The encoder's hidden widths used."
     )
 
-    def _resolve_spec(self, X, fitted):
+    def _resolve_spec(self, X, fitted, sample_shape=None):
         if isinstance(self.hidden_layer_sizes, str):
             # A warm start continues with the widths it was built with.
             hidden = (

@@ -11,6 +11,7 @@ from .._arrays import dense_rows
 from .._validation import validate_rows
 from ..inference.scoring import row_chunks
 from .base import BaseAutoencoder
+from .shapes import from_rows, to_rows
 
 # contamination="auto" flags rows whose log reconstruction error lies more than
 # this many robust standard deviations (1.4826 median absolute deviations)
@@ -106,7 +107,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        X = validate_rows(self, X, reset=True, accept_sparse="csr")
         if self.estimator is None:
             from .dense import AutoencoderTransformer
 
@@ -118,7 +118,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
                 "estimator must be a skae autoencoder (a BaseAutoencoder); got "
                 f"{type(estimator).__name__}."
             )
-        estimator.fit(X)
+        X, shape = to_rows(estimator, X)
+        X = validate_rows(self, X, reset=True, accept_sparse="csr")
+        estimator.fit(from_rows(X, shape))
         scores = estimator.score_samples(X)
         if self.contamination == "auto":
             offset = auto_offset(scores)
@@ -192,7 +194,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         Returns
         -------
         errors : ndarray of shape (n_samples, n_features)
-            ``(x - reconstruction) ** 2``, float64.
+            ``(x - reconstruction) ** 2``, float64; for an autoencoder fitted
+            on images or sequences, of shape ``(n_samples, *sample_shape_)``
+            (the autoencoder's), so that the errors can be shown as images.
         """
         X = self._rows(X)
         est = self.estimator_
@@ -200,10 +204,12 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         for rows in row_chunks(X.shape[0], est._width()):
             x = dense_rows(X[rows], np.float64)
             errors[rows] = (est._reconstruct(x) - x) ** 2
-        return errors
+        return from_rows(errors, est.sample_shape_)
 
     def _rows(self, X):
         check_is_fitted(self)
+        estimator = self.estimator_
+        X, _ = to_rows(estimator, X, fitted_shape=estimator.sample_shape_)
         return validate_rows(self, X, reset=False, accept_sparse="csr")
 
     def __sklearn_tags__(self):

@@ -14,13 +14,14 @@ from .parameters import ORDERED_CONSTRAINTS
 
 @fill_shared_docs
 class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
-    """LSTM autoencoder for sequences stored as flat rows.
+    """LSTM autoencoder for sequences, as an array of sequences or flat rows.
 
-    Each row is reshaped to ``sequence_shape`` = ``(timesteps, channels)``; an
+    ``X`` holds sequences of shape ``(n_samples, timesteps, channels)``, or
+    flat rows, each reshaped to ``sequence_shape``; an
     LSTM reads the sequence and a dense layer maps its final state to a linear
     code of ``n_components`` numbers. The decoder feeds the code to an LSTM at
-    every time step and maps each step's output back to the channels. Rows in,
-    codes out, rows back: a drop-in replacement for PCA on time series.
+    every time step and maps each step's output back to the channels. Sequences
+    in, codes out, sequences back: a drop-in replacement for PCA on time series.
 
     Parameters
     ----------
@@ -31,7 +32,9 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
         ``(timesteps, channels)`` of one sequence; a row holds the values in C
         order (all channels of step 0, then of step 1, ...), as
         ``sequences.reshape(len(sequences), -1)`` gives them. ``None`` reads
-        each row as a univariate series, ``(n_features, 1)``.
+        the shape from sequences passed as an array of shape ``(n_samples,
+        timesteps, channels)``, and each flat row as a univariate series,
+        ``(n_features, 1)``. When set with such an array, it must match it.
     units : int, default=64
         Size of the encoder's and the decoder's LSTM state.
     activity_l1 : float, default=0.0
@@ -128,17 +131,24 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     sequence_shape_ = from_spec("sequence_shape", "The ``(timesteps, channels)`` used.")
 
-    def _resolve_spec(self, X, fitted):
+    _sample_ndims = (2,)
+    _sample_hint = (
+        "flat rows (n_samples, n_features), or sequences of shape (n_samples, "
+        "timesteps, channels)"
+    )
+
+    def _resolve_spec(self, X, fitted, sample_shape=None):
         return SequenceSpec(
             **self._resolve_common(X, fitted),
-            sequence_shape=self._sequence_shape(X.shape[1]),
+            sequence_shape=self._sequence_shape(X.shape[1], sample_shape),
             units=int(self.units),
             activity_l1=float(self.activity_l1),
         )
 
-    def _sequence_shape(self, n_features):
+    def _sequence_shape(self, n_features, sample_shape=None):
+        sequences = sample_shape is not None and len(sample_shape) == 2
         if self.sequence_shape is None:
-            return (n_features, 1)
+            return tuple(sample_shape) if sequences else (n_features, 1)
         shape = shape_param(
             "sequence_shape", self.sequence_shape, (2,), "(timesteps, channels)"
         )
@@ -150,7 +160,17 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
             "Set sequence_shape to (timesteps, channels) of one sequence, or None "
             "for univariate rows.",
         )
+        if sequences and shape != tuple(sample_shape):
+            raise ValueError(
+                f"sequence_shape={self.sequence_shape!r} does not match the "
+                f"sequences in X, of shape {tuple(sample_shape)}. Set "
+                "sequence_shape=None to read the shape from X, or pass X as flat "
+                "rows."
+            )
         return shape
+
+    def _network_shapes(self):
+        return [self.sequence_shape_]
 
     def _build_network(self, spec, seed):
         return build_sequence(spec, seed)

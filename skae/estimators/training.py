@@ -27,6 +27,7 @@ from ..networks.spec import check_continues
 from ..saving.keras_bytes import model_from_bytes, model_to_bytes
 from .losses import check_loss_fits_data
 from .ordered import PARTIAL_FIT_PREFIX_ROWS, is_fraction
+from .shapes import to_rows
 
 # The estimator's parameters that train() takes as they are.
 TRAINING_SETTINGS = (
@@ -49,8 +50,8 @@ def fit(estimator, X):
     with rollback(estimator, models and models.model), float32_keras():
         continuing = estimator.warm_start and models is not None
         streamed = is_streamed(X)
-        X = _validate(estimator, X, reset=not continuing)
-        spec = _resolve(estimator, X, continuing, "fit")
+        X, shape = _validate(estimator, X, reset=not continuing)
+        spec = _resolve(estimator, X, shape, continuing, "fit")
         callbacks = check_callbacks(estimator.callbacks)
         init_seed, split_seed, shuffle_seed = fit_seeds(estimator.random_state)
         X_train, X_val = split_rows(
@@ -80,6 +81,7 @@ def fit(estimator, X):
         )
         held_out = X_val if X_val is not None else X_train
         estimator._store_fit(model, spec, history, X, fraction, held_out)
+        estimator._sample_shape = shape
         # The next partial_fit starts its own optimizer and shuffling sequence.
         estimator._incremental = None
     return estimator
@@ -93,8 +95,8 @@ def partial_fit(estimator, X):
     with rollback(estimator, models and models.model, optimizer), float32_keras():
         first = models is None
         streamed = is_streamed(X)
-        X = _validate(estimator, X, reset=first)
-        spec = _resolve(estimator, X, not first, "partial_fit")
+        X, shape = _validate(estimator, X, reset=first)
+        spec = _resolve(estimator, X, shape, not first, "partial_fit")
         callbacks = check_callbacks(estimator.callbacks)
         rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
         if run is None:
@@ -128,6 +130,8 @@ def partial_fit(estimator, X):
                 for key, values in history.items()
             }
         estimator._store_fit(model, spec, history, X, max_rows=PARTIAL_FIT_PREFIX_ROWS)
+        if first:
+            estimator._sample_shape = shape
         # None where a twin of the model trained (see trainer_for).
         trained = getattr(model, "optimizer", None)
         estimator._incremental = IncrementalFit(
@@ -137,13 +141,23 @@ def partial_fit(estimator, X):
 
 
 def _validate(estimator, X, *, reset):
+    """``X`` as validated rows, and the shape of one of its samples.
+
+    A ``partial_fit`` chunk after the first must hold samples of a shape the
+    fitted model reads; a ``fit`` (also with ``warm_start``) records the shape
+    of its own samples.
+    """
+    fitted_shape = None
+    if not reset and estimator.__dict__.get("_models") is not None:
+        fitted_shape = estimator.sample_shape_
+    X, shape = to_rows(estimator, X, fitted_shape=fitted_shape)
     X = validate_rows(estimator, X, reset=reset, accept_sparse="csr")
     check_float32_range(X)
     check_noise(estimator.noise, estimator.noise_type)
-    return X
+    return X, shape or (X.shape[1],)
 
 
-def _resolve(estimator, X, continuing, method):
+def _resolve(estimator, X, sample_shape, continuing, method):
     """This fit's spec; a continued fit must build what it continues."""
     fitted = estimator._spec if continuing else None
     if fitted is not None and fitted.trained_components is not None:
@@ -160,7 +174,7 @@ def _resolve(estimator, X, continuing, method):
             "held-out rows after training, which partial_fit does not have; "
             "use fit, or an int n_components."
         )
-    spec = estimator._resolve_spec(X, fitted)
+    spec = estimator._resolve_spec(X, fitted, sample_shape=sample_shape)
     if fitted is not None:
         check_continues(fitted, spec, method)
     check_loss_fits_data(X, spec.loss, spec.output_activation)

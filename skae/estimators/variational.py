@@ -8,12 +8,13 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted
 
 from .._arrays import dense_rows
-from .._validation import positive_int_tuple, validate_rows
+from .._validation import positive_int_tuple
 from ..inference.scoring import row_chunks
 from ..networks.variational import VariationalSpec, build_variational
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .parameters import ACTIVATION_NAMES
+from .shapes import from_rows
 
 
 @fill_shared_docs(
@@ -159,13 +160,14 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            The decoded codes, float64.
+        X : ndarray of shape (n_samples, *sample_shape_)
+            The decoded codes, float64, in the shape of the samples ``fit``
+            saw.
         """
         check_is_fitted(self)
         rng = check_random_state(random_state)
         codes = rng.standard_normal((n_samples, self.n_components_))
-        return self._models.decode(codes, np.float64)
+        return from_rows(self._models.decode(codes, np.float64), self.sample_shape_)
 
     def score_samples(self, X):
         """Return the evidence lower bound (ELBO) of each row; see Notes.
@@ -180,8 +182,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
         elbo : ndarray of shape (n_samples,)
             The ELBO of each row; higher means more likely under the model.
         """
-        check_is_fitted(self)
-        X = validate_rows(self, X, reset=False, accept_sparse="csr")
+        X = self._rows(X)
         elbo = np.empty(X.shape[0], dtype=np.float64)
         for rows in row_chunks(X.shape[0], self._width()):
             elbo[rows] = self._elbo(dense_rows(X[rows], np.float64))
@@ -207,7 +208,7 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
         # The posterior means: the first half of the encoder's outputs.
         return self._models.encode(X, dtype)[:, : self.n_components_]
 
-    def _resolve_spec(self, X, fitted):
+    def _resolve_spec(self, X, fitted, sample_shape=None):
         return VariationalSpec(
             **self._resolve_common(X, fitted),
             hidden_layer_sizes=positive_int_tuple(

@@ -147,8 +147,10 @@ class ReconstructionDisplay:
         ----------
         estimator : fitted estimator
             The estimator whose reconstructions make the second row.
-        X : array-like of shape (n_samples, n_features)
-            Images, one flat row each, to pick the shown ones from.
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Images, one flat row each or as ``(height, width[, channels])``
+            arrays, to pick the shown ones from. Images given as such set the
+            default ``image_shape``.
         n_images : int, default=8
             Number of images shown, one column each.
         image_shape : tuple of int, default=None
@@ -195,10 +197,15 @@ class ReconstructionDisplay:
             rows = np.sort(rng.choice(n_samples, size=n_images, replace=False))
         X_shown = _safe_indexing(X, rows, axis=0)
         originals = np.asarray(X_shown, dtype=np.float64)
-        if originals.ndim != 2:
+        if originals.ndim in (3, 4):
+            # Images as they are held: each shown flat, its shape the default.
+            if image_shape is None:
+                image_shape = originals.shape[1:]
+            originals = originals.reshape(n_images, -1)
+        elif originals.ndim != 2:
             raise ValueError(
-                "X must be 2-d, one flat image per row; got an array of shape "
-                f"{originals.shape}."
+                "X must hold one flat image per row, or images of shape (n, height, "
+                f"width[, channels]); got an array of shape {originals.shape}."
             )
         if image_shape is None:
             image_shape = _default_image_shape(estimator, originals.shape[1])
@@ -206,7 +213,9 @@ class ReconstructionDisplay:
         labels = [type(estimator).__name__ if name is None else name]
         labels += list(extra_estimators)
         reconstructions = [
-            np.asarray(est.inverse_transform(est.transform(X_shown)), dtype=np.float64)
+            np.asarray(
+                est.inverse_transform(est.transform(X_shown)), dtype=np.float64
+            ).reshape(n_images, -1)
             for est in [estimator, *extra_estimators.values()]
         ]
         display = cls(originals, reconstructions, image_shape, labels=labels)

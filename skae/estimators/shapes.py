@@ -1,0 +1,73 @@
+"""Samples as users hold them: images and sequences in, flat rows inside.
+
+Every skae estimator trains on flat rows, one sample per row, its values in C
+order. Users often hold samples with a shape of their own: images as
+``(n, height, width)`` or ``(n, height, width, channels)``, sequences as
+``(n, timesteps, channels)``. An array with more than two dimensions is read
+as ``n`` samples of shape ``X.shape[1:]`` and flattened (a view, so a
+``numpy.memmap`` stays a memmap and is still read a batch at a time); ``fit``
+records that shape in ``sample_shape_``, and ``inverse_transform`` gives its
+rows back in it. Each estimator says which sample shapes mean something to it
+(``_sample_ndims``: any for the dense models, one to three dimensions for
+images, one or two for sequences).
+"""
+
+import math
+
+import numpy as np
+
+
+def to_rows(estimator, X, *, fitted_shape=None):
+    """Return ``(rows, sample_shape)``: ``X`` as flat rows and one sample's shape.
+
+    ``sample_shape`` is None for input that is already rows (two dimensions or
+    fewer, sparse matrices, DataFrames), which validation then checks as it
+    always has. With ``fitted_shape`` (the ``sample_shape_`` of a fitted
+    estimator), an array of samples must have a shape the fitted model reads:
+    see :func:`accepted_shapes`.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None or ndim < 3:
+        return X, None
+    X = X if isinstance(X, np.ndarray) else np.asarray(X)
+    shape = tuple(int(s) for s in X.shape[1:])
+    name = type(estimator).__name__
+    if fitted_shape is None:
+        allowed = getattr(estimator, "_sample_ndims", None)
+        if allowed is not None and len(shape) not in allowed:
+            raise ValueError(
+                f"{name} reads {estimator._sample_hint}; got X of shape "
+                f"{X.shape}. Reshape X to one of these shapes."
+            )
+    else:
+        accepted = accepted_shapes(estimator, fitted_shape)
+        if shape not in accepted:
+            spelled = " or ".join(f"(n_samples, {_inner(s)})" for s in accepted)
+            raise ValueError(
+                f"X has samples of shape {shape}, but this {name} was fitted on "
+                f"samples of shape {fitted_shape}: pass X of shape {spelled}."
+            )
+    return X.reshape(X.shape[0], math.prod(shape)), shape
+
+
+def accepted_shapes(estimator, fitted_shape):
+    """The sample shapes a fitted ``estimator`` reads, the fitted one first.
+
+    Those are the shape ``fit`` saw, flat rows, and the shapes the estimator's
+    network itself works in (``_network_shapes``, such as an image's
+    ``(height, width, channels)``).
+    """
+    shapes = [tuple(fitted_shape), (estimator.n_features_in_,)]
+    shapes += [tuple(s) for s in estimator._network_shapes()]
+    return list(dict.fromkeys(shapes))
+
+
+def from_rows(rows, sample_shape):
+    """Give flat ``rows`` back the shape of the samples ``fit`` saw."""
+    if sample_shape is None or len(sample_shape) == 1:
+        return rows
+    return rows.reshape(rows.shape[0], *sample_shape)
+
+
+def _inner(shape):
+    return ", ".join(str(s) for s in shape)
