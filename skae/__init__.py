@@ -6,7 +6,8 @@ from .estimators.dense import AutoencoderTransformer
 from .estimators.outliers import AutoencoderOutlierDetector
 from .estimators.sequence import SequenceAutoencoderTransformer
 from .estimators.variational import VariationalAutoencoderTransformer
-from .saving.format import load
+from .saving.format import load, save
+from .saving.trusted import skops_trusted_types
 
 __version__ = "0.2.0.dev0"
 
@@ -19,6 +20,8 @@ __all__ = [
     "VariationalAutoencoderTransformer",
     "__version__",
     "load",
+    "save",
+    "skops_trusted_types",
 ]
 
 

@@ -9,14 +9,23 @@ outside a temporary folder, or if a network connection is attempted.
 
 import hashlib
 import importlib.metadata
-import io
 import json
-import socket
 import zipfile
 
 import keras
 import numpy as np
 import pytest
+from _payloads import (
+    HDF5_MATCH,
+    PAYLOADS,
+    TRAVERSAL,
+    TRAVERSAL_MATCH,
+    edited_archive,
+    encoder_layer,
+    members_of,
+    with_member,
+    zipped,
+)
 from numpy.testing import assert_array_equal
 from packaging.requirements import Requirement
 
@@ -45,55 +54,6 @@ def saved(tmp_path_factory):
     return est, path.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def legacy_h5(tmp_path_factory):
-    """A model in Keras's legacy HDF5 format, which safe_mode does not cover."""
-    path = tmp_path_factory.mktemp("legacy") / "legacy.h5"
-    inputs = keras.Input((16,))
-    keras.Model(inputs, keras.layers.Dense(2)(inputs)).save(path)
-    return path
-
-
-@pytest.fixture
-def guarded(sandbox, monkeypatch):
-    """The sandbox (see conftest.py), with no network at all and no Keras.
-
-    Keras's loader and deserializer fail the test if they are reached: every
-    file here must be refused by skae's own checks first.
-    """
-    attempts = []
-
-    def no_network(*args, **kwargs):
-        attempts.append(args)
-        raise OSError("network access attempted")
-
-    monkeypatch.setattr(socket.socket, "connect", no_network)
-    monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(socket, "getaddrinfo", no_network)
-
-    def reached(*args, **kwargs):
-        raise AssertionError("Keras deserialized something from the file")
-
-    monkeypatch.setattr(file_format, "model_from_bytes", reached)
-    monkeypatch.setattr(keras.optimizers, "deserialize", reached)
-    yield sandbox
-    assert not attempts, attempts
-
-
-def members_of(data):
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def zipped(members, compression=zipfile.ZIP_STORED, comment=b""):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-        archive.comment = comment
-    return buffer.getvalue()
-
-
 def forge(data, *, config=None, keras_member=None, hashes=True):
     """The file ``data`` with its Keras model edited, resealed as a forger would.
 
@@ -103,11 +63,7 @@ def forge(data, *, config=None, keras_member=None, hashes=True):
     """
     outer = members_of(data)
     if config is not None:
-        inner = members_of(outer["model.keras"])
-        edited = json.loads(inner["config.json"])
-        config(edited)
-        inner["config.json"] = json.dumps(edited).encode()
-        outer["model.keras"] = zipped(inner)
+        outer["model.keras"] = edited_archive(outer["model.keras"], config)
     if keras_member is not None:
         outer["model.keras"] = keras_member
     if hashes:
@@ -128,99 +84,27 @@ def load_bytes(data, folder, **kwargs):
         path.unlink()
 
 
-def encoder_layer(config, index):
-    """The ``index``-th layer of the encoder inside the saved Functional model."""
-    encoder = next(
-        layer
-        for layer in config["config"]["layers"]
-        if layer["config"]["name"] == "encoder"
-    )
-    return encoder["config"]["layers"][index]
-
-
 # -- the published shapes ----------------------------------------------------------
 
 
-def test_refuses_an_arbitrary_module_in_the_config(saved, guarded):
-    """CVE-2025-1550: config.json naming any module and class to construct."""
-
-    def edit(config):
-        encoder_layer(config, 1).update(
-            module="subprocess",
-            class_name="Popen",
-            registered_name=None,
-            config={"args": ["touch", "pwned"]},
-        )
-
-    with pytest.raises(ValueError, match=r"layers\[1\] holds subprocess.Popen"):
-        load_bytes(forge(saved[1], config=edit), guarded)
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_refuses_each_published_payload_shape(saved, guarded, payload):
+    """Check that each shape of tests/_payloads.py is refused by skae's check."""
+    with pytest.raises(ValueError, match=payload.match):
+        load_bytes(forge(saved[1], config=payload.edit), guarded)
 
 
-def test_refuses_a_lambda_calling_load_model_unsafely(saved, guarded):
-    """CVE-2025-9906: a Lambda whose function is keras.models.load_model, with
-    safe_mode false in its arguments and the path in its call's kwargs."""
-
-    def edit(config):
-        layers = config["config"]["layers"]
-        layers.append(
-            {
-                "module": "keras.layers",
-                "class_name": "Lambda",
-                "config": {
-                    "name": "unsafe",
-                    "function": {
-                        "module": "keras.models",
-                        "class_name": "function",
-                        "config": "load_model",
-                        "registered_name": "function",
-                    },
-                    "arguments": {"safe_mode": False},
-                },
-                "registered_name": None,
-                "inbound_nodes": [{"args": [], "kwargs": {"inputs": "/tmp/x.keras"}}],
-            }
-        )
-
-    with pytest.raises(ValueError, match=r"layers\[\d+\] holds a Lambda entry"):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-@pytest.mark.parametrize("setting", ["activation", "kernel_initializer"])
-def test_refuses_a_function_typed_get_file(saved, guarded, setting):
-    """keras.utils.get_file as a function-typed activation or initializer."""
-
-    def edit(config):
-        shortcut = encoder_layer(config, 1)["config"]["shortcut"]
-        shortcut["config"][setting] = {
-            "module": "keras.utils",
-            "class_name": "function",
-            "config": "get_file",
-            "registered_name": "function",
-        }
-
-    pattern = rf"layers\[1\]\.config\.shortcut\.config\.{setting} holds a function"
-    with pytest.raises(ValueError, match=pattern):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-def test_refuses_a_tfsm_layer(saved, guarded):
-    """CVE-2026-1462: a TFSMLayer loads and runs a SavedModel from a path."""
-
-    def edit(config):
-        encoder_layer(config, 1).update(
-            module="keras.layers",
-            class_name="TFSMLayer",
-            registered_name=None,
-            config={"filepath": "/tmp/saved_model", "call_endpoint": "serve"},
-        )
-
-    with pytest.raises(ValueError, match=r"holds a TFSMLayer entry"):
-        load_bytes(forge(saved[1], config=edit), guarded)
+def test_refuses_path_traversal_inside_the_archive(saved, guarded):
+    archive = members_of(saved[1])["model.keras"]
+    member = with_member(archive, TRAVERSAL, b"written outside?")
+    with pytest.raises(ValueError, match=TRAVERSAL_MATCH):
+        load_bytes(forge(saved[1], keras_member=member), guarded)
+    assert not (guarded / "escaped.txt").exists()
 
 
 def test_refuses_a_legacy_hdf5_model_inside_the_archive(saved, legacy_h5, guarded):
     member = legacy_h5.read_bytes()
-    with pytest.raises(ValueError, match="Keras model archive is not a zip archive"):
+    with pytest.raises(ValueError, match=HDF5_MATCH):
         load_bytes(forge(saved[1], keras_member=member), guarded)
 
 
@@ -237,45 +121,7 @@ def test_refuses_an_edited_member_with_a_stale_hash(saved, guarded):
         load_bytes(forge(saved[1], config=edit, hashes=False), guarded)
 
 
-@pytest.mark.parametrize("where", ["config", "entry"])
-def test_refuses_a_skae_class_with_unexpected_keys(saved, guarded, where):
-    def edit(config):
-        residual = encoder_layer(config, 1)
-        target = residual["config"] if where == "config" else residual
-        target["payload"] = {"module": "keras.utils", "class_name": "get_file"}
-
-    with pytest.raises(ValueError, match=r"Residual with keys skae never writes"):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-def test_refuses_an_unknown_registered_name(saved, guarded):
-    def edit(config):
-        encoder_layer(config, 1)["registered_name"] = "skae>Anything"
-
-    with pytest.raises(ValueError, match=r"registered as 'skae>Anything'"):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-def test_refuses_layer_calls_with_arguments_that_are_not_tensors(saved, guarded):
-    def edit(config):
-        decoder = config["config"]["layers"][-1]
-        decoder["inbound_nodes"][0]["kwargs"]["mask"] = "/etc/passwd"
-
-    with pytest.raises(ValueError, match=r"inbound_nodes\[0\]\.kwargs\.mask holds"):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-def test_refuses_an_activation_name_skae_does_not_write(saved, guarded):
-    def edit(config):
-        encoder_layer(config, 1)["config"]["shortcut"]["config"]["activation"] = (
-            "get_file"
-        )
-
-    with pytest.raises(ValueError, match=r"shortcut\.config\.activation holds"):
-        load_bytes(forge(saved[1], config=edit), guarded)
-
-
-def test_refuses_a_function_typed_optimizer_setting(saved, guarded):
+def test_refuses_a_function_typed_optimizer_setting_in_skae_json(saved, guarded):
     """skae.json's own Keras objects go through the same check."""
     outer = members_of(saved[1])
     metadata = json.loads(outer["skae.json"])

@@ -101,6 +101,12 @@ class FittedState:
             )
         super().__setstate__(state)
         if archive is not None:
-            from ..saving.keras_bytes import model_from_bytes
+            from .._registry import ESTIMATORS
+            from ..saving.keras_bytes import load_model_bytes
 
-            self._set_model(model_from_bytes(archive))
+            # Unpickling and skops rebuild the model from bytes that may come
+            # from elsewhere: skae's allowlist first, as skae.load checks it.
+            # A user's subclass, which the unpickler already trusts, may also
+            # hold Keras's built-ins and what this process registered with Keras.
+            user_model = ESTIMATORS.get(type(self).__name__) is not type(self)
+            self._set_model(load_model_bytes(archive, user_model=user_model))

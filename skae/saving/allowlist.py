@@ -15,13 +15,32 @@ schedules.
 raises a ``ValueError`` naming the path of the first entry that is not allowed:
 a class, module or registered name outside the list, a function-typed object,
 a ``Lambda`` in any form, configuration keys the class never writes, or a
-layer call whose keyword arguments are not tensors.
+layer call whose keyword arguments are not tensors. Every route that rebuilds
+a Keras model from bytes runs it (see :mod:`skae.saving.keras_bytes`).
+
+Who trusts what:
+
+* the model of one of skae's own estimator classes may hold exactly what skae
+  writes, plus what the caller of :func:`skae.load` names in
+  ``custom_objects``;
+* the model of a user's subclass of ``BaseAutoencoder``, when it comes back
+  through unpickling or skops (which were told to trust that class, and have
+  no ``custom_objects``), may also hold Keras's own built-in modeling classes
+  (``keras.layers.Add``...), the activation and loss names Keras knows, and
+  the objects registered with ``keras.saving.register_keras_serializable`` in
+  the loading process, as if they were passed in ``custom_objects``.
+
+On every route code objects (``Lambda``, ``TFSMLayer``, function-typed entries
+other than a function the caller named or registered), modules outside Keras
+and skae, unknown registered names, skae's own classes with keys skae never
+writes, and layer calls whose keyword arguments are not tensors are refused.
 """
 
 import functools
 import inspect
 import itertools
 import json
+import sys
 from numbers import Real
 
 import numpy as np
@@ -34,8 +53,13 @@ CODE_OBJECTS = frozenset(
     {"Lambda", "__lambda__", "function", "TorchModuleWrapper", "JaxLayer"}
 )
 CODE_OBJECTS |= {"FlaxLayer", "TFSMLayer"}
-# The special entries Keras writes for values that are not objects.
+# The special entries Keras writes for values that are not objects: those in
+# skae's models, and the plain data a user's functional model may hold besides
+# (``x[:, :2]`` writes a slice, a constant a NumPy array).
 KERAS_VALUES = frozenset({"__keras_tensor__", "__tuple__"})
+DATA_VALUES = frozenset(
+    {"__slice__", "__ellipsis__", "__numpy__", "__tensor__", "__bytes__"}
+)
 # Configuration keys that hold names of activations and losses.
 NAMED_SETTINGS = ("activation", "recurrent_activation", "loss")
 
@@ -86,17 +110,24 @@ def skae_allowlist():
     return Allowlist(objects, frozenset(top_keys), names, call_values)
 
 
-def check_config(config, custom_objects=None, where="config.json"):
+def check_config(config, custom_objects=None, where="config.json", *, user_model=False):
     """Raise a ``ValueError`` naming the first entry of ``config`` not allowed.
 
     ``custom_objects`` are the caller's own classes and functions, by name, as
     for ``keras.saving.load_model``: entries naming them are allowed as they
-    are (the caller trusts them).
+    are (the caller trusts them). With ``user_model`` (the model of a user's
+    subclass, see the module doc) Keras's own built-in modeling classes and
+    names, and the objects registered with Keras in this process, are allowed
+    too; skae's own classes are still checked key by key.
     """
     allowlist = skae_allowlist()
-    trusted = set(custom_objects or ())
-    for obj in (custom_objects or {}).values():
+    objects = dict(custom_objects or {})
+    if user_model:
+        objects = {**_registered_objects(allowlist), **objects}
+    trusted = set(objects)
+    for obj in objects.values():
         trusted.add(_registered_name(obj))
+    trusted.discard(None)
     stack = [(config, where)]
     while stack:
         node, path = stack.pop()
@@ -106,29 +137,36 @@ def check_config(config, custom_objects=None, where="config.json"):
         if not isinstance(node, dict):
             continue
         if "class_name" in node:
-            _check_object(node, path, allowlist, trusted)
+            _check_object(node, path, allowlist, trusted, user_model)
         for key, value in node.items():
             if key in NAMED_SETTINGS and isinstance(value, str):
-                if value not in allowlist.names and value not in trusted:
+                allowed = value in allowlist.names or value in trusted
+                if not allowed and not (user_model and _is_keras_name(key, value)):
                     _refuse(f"{path}.{key}", f"the {key} {value!r}")
             if key == "inbound_nodes":
                 _check_calls(value, f"{path}.{key}", allowlist.call_values)
             stack.append((value, f"{path}.{key}"))
 
 
-def _check_object(node, path, allowlist, trusted):
+def _check_object(node, path, allowlist, trusted, user_model):
     class_name = node.get("class_name")
     module = node.get("module")
     registered = node.get("registered_name")
+    function = node.get("config")
+    if class_name == "function" and isinstance(function, str) and function in trusted:
+        return  # a function the caller named or registered: their own code
     if class_name in CODE_OBJECTS or registered in CODE_OBJECTS:
         _refuse(
             path,
             f"a {class_name} entry ({module}.{node.get('config')!r}), which "
             "names Python code to run; skae files never hold code",
         )
-    if class_name in KERAS_VALUES and module is None and registered is None:
+    values = KERAS_VALUES | DATA_VALUES if user_model else KERAS_VALUES
+    if class_name in values and module is None and registered is None:
         return
     if {class_name, registered} & trusted:
+        return
+    if user_model and _is_keras_builtin(module, class_name, registered):
         return
     triple = (module, class_name, registered)
     if triple not in allowlist.objects:
@@ -145,6 +183,66 @@ def _check_object(node, path, allowlist, trusted):
         extra |= {f"config.{key}" for key in set(config) - keys}
     if extra:
         _refuse(path, f"a {class_name} with keys skae never writes: {sorted(extra)}")
+
+
+def _registered_objects(allowlist):
+    """Keras's global registry of serializables, less skae's own layers.
+
+    skae's layers are registered too; left out, they stay checked key by key.
+    """
+    import keras
+
+    skae_names = {registered for _, _, registered in allowlist.objects}
+    return {
+        name: obj
+        for name, obj in keras.saving.get_custom_objects().items()
+        if name not in skae_names
+    }
+
+
+def _is_keras_builtin(module, class_name, registered):
+    """Whether an entry names one of Keras's own modeling classes.
+
+    A layer, an operation (``x[:, :2]`` in a functional model is a
+    ``keras.src.ops.numpy.GetItem``), an initializer, regularizer,
+    constraint, loss, metric, optimizer, schedule or dtype policy, looked up
+    in the modules Keras has already imported (nothing is imported here), as
+    Keras resolves it; never a function such as ``keras.utils.get_file``.
+    """
+    import keras
+
+    if not isinstance(module, str) or not isinstance(class_name, str):
+        return False
+    if module != "keras" and not module.startswith("keras."):
+        return False
+    if registered not in (None, class_name):
+        return False
+    namespace = sys.modules.get(module)
+    cls = None if namespace is None else vars(namespace).get(class_name)
+    bases = (
+        keras.Operation,
+        keras.initializers.Initializer,
+        keras.regularizers.Regularizer,
+        keras.constraints.Constraint,
+        keras.losses.Loss,
+        keras.metrics.Metric,
+        keras.optimizers.Optimizer,
+        keras.optimizers.schedules.LearningRateSchedule,
+        keras.DTypePolicy,
+    )
+    return inspect.isclass(cls) and issubclass(cls, bases)
+
+
+def _is_keras_name(key, value):
+    """Whether Keras itself knows the activation or loss named ``value``."""
+    import keras
+
+    get = keras.losses.get if key == "loss" else keras.activations.get
+    try:
+        get(value)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _check_calls(nodes, path, call_values):

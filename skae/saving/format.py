@@ -1,7 +1,7 @@
 """The safe file format: an estimator as plain data plus a ``.keras`` model.
 
-:meth:`BaseAutoencoder.save` writes, and :func:`load` reads, one zip file with
-three members:
+:func:`save` (``skae.save``, and the method :meth:`BaseAutoencoder.save`)
+writes, and :func:`load` reads, one zip file with three members:
 
 ``skae.json``
     The format version, the skae version that wrote the file, the estimator's
@@ -21,11 +21,12 @@ refuses to start under a Keras with published ``safe_mode`` bypasses
 (``MIN_KERAS``), the zip is read in memory (nothing is extracted), every member
 name is checked, every parser's failure is a ``ValueError`` (see
 :mod:`skae.saving.archive`), the estimator class must be one of skae's or one
-the caller names, the Keras configuration may only name what skae's own
-estimators write or the caller's ``custom_objects`` (see
-:mod:`skae.saving.allowlist`), and the model is loaded with Keras's
-``safe_mode``. Only the ``.keras`` member is written to disk, into a temporary
-folder that is removed afterwards.
+the caller names, and the ``.keras`` member goes through the check every route
+that rebuilds a Keras model takes (:func:`~skae.saving.keras_bytes.load_model_bytes`):
+its configuration may only name what skae's own estimators write or the
+caller's ``custom_objects`` (see :mod:`skae.saving.allowlist`), and the model
+is loaded with Keras's ``safe_mode``. Only the ``.keras`` member is written to
+disk, into a temporary folder that is removed afterwards.
 """
 
 import dataclasses
@@ -34,8 +35,8 @@ import io
 import json
 import math
 import os
-import re
 import secrets
+import sys
 import warnings
 import zipfile
 
@@ -43,36 +44,21 @@ import numpy as np
 
 from .._registry import ESTIMATORS, SPECS, is_estimator_class
 from .allowlist import check_config
-from .archive import (
-    DAMAGE_ERRORS,
-    check_seal,
-    read_npz,
-    read_zip,
-    seal,
-    unsealed_comment,
+from .archive import check_seal, read_npz, read_zip, seal, unsealed_comment
+from .keras_bytes import (  # noqa: F401 - MIN_KERAS: the floor, read here too
+    MIN_KERAS,
+    check_keras_version,
+    load_model_bytes,
 )
-from .keras_bytes import model_from_bytes
 
 FORMAT_NAME = "skae"
 FORMAT_VERSION = 3
-# The first Keras with a fix for every published advisory against loading
-# .keras files (see the README's Security section, and MIN_KERAS_ADVISORIES).
-MIN_KERAS = "3.14.0"
-MIN_KERAS_ADVISORIES = (
-    "CVE-2025-1550, CVE-2025-8747, CVE-2025-9905, CVE-2025-9906, "
-    "CVE-2025-49655, CVE-2025-12060, CVE-2026-0897, CVE-2026-1462, "
-    "GHSA-hqp4-2352-xf5r"
-)
 METADATA = "skae.json"
 ARRAYS = "arrays.npz"
 MODEL = "model.keras"
 MEMBERS = (METADATA, ARRAYS, MODEL)
 # Parameters holding live objects rather than settings; saved as None.
 RUNTIME_PARAMS = ("callbacks", "distribute")
-
-# What a ``.keras`` archive may hold (see ``keras.src.saving.saving_lib``).
-KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
-KERAS_ASSETS = "assets/"
 
 
 class _Encoder:
@@ -193,12 +179,66 @@ def _corrupt(what):
 
 
 def save(estimator, path):
-    """Write ``estimator`` to ``path`` in the safe format; see the module doc.
+    """Save a skae estimator to one file that loads without running code.
 
-    The file is written next to ``path`` first and then moved over it, so an
-    interrupted or failed save (a full disk) never leaves a half-written file
-    in place of an existing one.
+    The file holds the parameters and fitted attributes as JSON and NumPy
+    arrays (no pickle) and the Keras model in Keras's ``.keras`` format.
+    Read it back with :func:`skae.load`, which refuses files that would run
+    code and gives bit-identical ``transform``, ``inverse_transform`` and
+    ``score``. Keras callbacks in ``callbacks`` are not saved (a warning says
+    so). The file is written next to ``path`` first and then moved over it,
+    so an interrupted or failed save (a full disk) never leaves a
+    half-written file in place of an existing one. ``est.save(path)`` does
+    the same.
+
+    Parameters
+    ----------
+    estimator : BaseAutoencoder
+        A skae autoencoder, fitted or not: one of skae's or a subclass of
+        :class:`~skae.BaseAutoencoder` of your own.
+    path : str or path-like
+        Where to write; the ``.skae`` suffix is customary.
+
+    Returns
+    -------
+    path : str
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        For anything but a skae autoencoder. A whole Pipeline or
+        ColumnTransformer (or an :class:`~skae.AutoencoderOutlierDetector`)
+        is saved without pickle through skops: ``skops.io.dump(pipeline,
+        path)``, then ``skops.io.load(path, trusted=skae.skops_trusted_types())``.
+
+    See Also
+    --------
+    load : Read the file back.
+    skops_trusted_types : The types to trust when loading skae's estimators
+        with skops.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skae
+    >>> X = np.random.default_rng(0).random((50, 6))
+    >>> est = skae.AutoencoderTransformer(2, epochs=2, random_state=0).fit(X)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = skae.save(est, os.path.join(folder, "model.skae"))
+    ...     loaded = skae.load(path)
+    >>> bool(np.array_equal(loaded.transform(X), est.transform(X)))
+    True
     """
+    if not is_estimator_class(type(estimator)):
+        raise TypeError(
+            "skae.save writes one skae autoencoder (a BaseAutoencoder); got a "
+            f"{type(estimator).__name__}. To save a Pipeline, a ColumnTransformer "
+            "or an AutoencoderOutlierDetector without pickle, use skops: "
+            "skops.io.dump(obj, path), then skops.io.load(path, "
+            "trusted=skae.skops_trusted_types())."
+        )
     import skae
 
     state = estimator.__getstate__()
@@ -211,7 +251,7 @@ def save(estimator, path):
                 "callbacks, a tf.distribute strategy), not data. The loaded "
                 f"estimator has {name}=None.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=_caller_level(),
             )
             params[name] = None
     attributes = {k: v for k, v in state.items() if k not in params}
@@ -260,8 +300,21 @@ def save(estimator, path):
     return path
 
 
+def _caller_level():
+    """The ``stacklevel`` of the first frame outside skae, for a warning.
+
+    Counted from the caller of :func:`warnings.warn`: ``skae.save(est, path)``
+    and ``est.save(path)`` both warn at the line of the user's call.
+    """
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
 def load(path, *, custom_objects=None):
-    """Load an estimator written by :meth:`BaseAutoencoder.save`.
+    """Load an estimator written by :func:`save` or :meth:`BaseAutoencoder.save`.
 
     Loading runs no code from the file: see :mod:`skae.saving.format`. A
     malformed, truncated or tampered file raises a ``ValueError`` saying what
@@ -285,7 +338,7 @@ def load(path, *, custom_objects=None):
 
     See Also
     --------
-    BaseAutoencoder.save : Write the file this function reads.
+    save : Write the file this function reads.
 
     Examples
     --------
@@ -334,7 +387,7 @@ def load(path, *, custom_objects=None):
     estimator = cls.__new__(cls)
     state = {**attributes, **params}
     if MODEL in members:
-        model = _load_keras_model(members[MODEL], custom_objects)
+        model = load_model_bytes(members[MODEL], custom_objects)
         estimator.__setstate__(state)
         estimator._set_model(model)
     else:
@@ -363,27 +416,6 @@ def _read_members(path):
     if missing:
         raise _corrupt(f"no {missing}")
     return members, sealed
-
-
-def check_keras_version():
-    """Refuse to load under a Keras with published safe_mode bypasses.
-
-    The package metadata asks for ``keras>=MIN_KERAS``, but an environment can
-    hold an older Keras anyway (a pinned install, ``--no-deps``).
-    """
-    import keras
-
-    if _version(keras.__version__) < _version(MIN_KERAS):
-        raise RuntimeError(
-            f"skae.load does not read model files under Keras {keras.__version__}: "
-            f"Keras before {MIN_KERAS} has published ways around safe_mode when "
-            f"loading .keras files ({MIN_KERAS_ADVISORIES}). Upgrade with "
-            f"pip install 'keras>={MIN_KERAS}'."
-        )
-
-
-def _version(text):
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
 
 
 def _check_hashes(metadata, members):
@@ -442,28 +474,3 @@ def _estimator_class(name, custom_objects):
             f"it in custom_objects={{{name!r}: YourClass}}."
         )
     return known[name]
-
-
-def _load_keras_model(data, custom_objects):
-    """Check the ``.keras`` member's names and configuration, then let Keras load it."""
-    inner = read_zip(data, "the Keras model archive", _is_keras_member)
-    if "config.json" not in inner:
-        raise _corrupt("a Keras model archive without config.json")
-    try:
-        config = json.loads(inner["config.json"])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt("a Keras model configuration that is not JSON") from exc
-    check_config(config, custom_objects, where="config.json")
-    try:
-        return model_from_bytes(data, custom_objects=custom_objects)
-    except DAMAGE_ERRORS as exc:
-        raise _corrupt(
-            f"a Keras model that Keras cannot load ({type(exc).__name__}: {exc})"
-        ) from exc
-
-
-def _is_keras_member(name):
-    if name in KERAS_MEMBERS:
-        return True
-    parts = name.split("/")
-    return name.startswith(KERAS_ASSETS) and ".." not in parts and "\\" not in name
