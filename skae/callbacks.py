@@ -57,6 +57,9 @@ class TimeBudget(keras.callbacks.Callback):
     stopped_epoch : int or None
         The (0-based) epoch after which the budget stopped training; None when
         the fit ended within the budget.
+    best_epoch : int or None
+        The (0-based) epoch with the lowest ``monitor`` value so far, whose
+        weights a stop restores; None with ``restore_best_weights=False``.
     elapsed : float
         Seconds from the start of training to the end of the last epoch.
 
@@ -95,13 +98,13 @@ class TimeBudget(keras.callbacks.Callback):
         self.monitor = monitor
         self.restore_best_weights = restore_best_weights
         self.anneal = anneal
-        self.stopped_epoch = None
+        self.stopped_epoch = self.best_epoch = None
         self.elapsed = 0.0
 
     def on_train_begin(self, logs=None):
         """Start the clock."""
         self._start = time.perf_counter()
-        self.stopped_epoch = None
+        self.stopped_epoch = self.best_epoch = None
         self.elapsed = 0.0
         self._best = np.inf
         self._best_weights = None
@@ -138,7 +141,7 @@ class TimeBudget(keras.callbacks.Callback):
             and np.isfinite(current)
             and current < self._best
         ):
-            self._best = float(current)
+            self._best, self.best_epoch = float(current), epoch
             self._best_weights = self.model.get_weights()
         if self.elapsed < self.seconds or self.model.stop_training:
             return

@@ -1,6 +1,10 @@
-"""skae.callbacks.TimeBudget, and the single progress bar of verbose=1."""
+"""skae.callbacks.TimeBudget, and the single progress bar of verbose=1.
+
+What verbose prints off a terminal is checked in tests/test_console.py.
+"""
 
 import itertools
+import sys
 
 import keras
 import numpy as np
@@ -136,7 +140,8 @@ def test_callbacks_module_is_reachable_from_the_package():
         skae.nothing  # noqa: B018
 
 
-def test_verbose_1_draws_one_bar_over_the_fit(capsys):
+def test_verbose_1_draws_one_bar_over_the_fit(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # a terminal
     X = np.random.default_rng(0).random((40, 6))
     AutoencoderTransformer(2, epochs=4, verbose=1, random_state=0).fit(X)
     out = capsys.readouterr().out
@@ -147,7 +152,8 @@ def test_verbose_1_draws_one_bar_over_the_fit(capsys):
     assert out.endswith("\n")
 
 
-def test_verbose_1_bar_ends_where_early_stopping_ends_the_fit(capsys):
+def test_verbose_1_bar_ends_where_early_stopping_ends_the_fit(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # a terminal
     X = np.random.default_rng(0).random((40, 6))
     est = AutoencoderTransformer(
         2, epochs=500, n_iter_no_change=1, tol=0.5, verbose=1, random_state=0

@@ -73,8 +73,12 @@ SHARED_PARAMETERS = """\
         bit-identical results on the same machine; nothing global is seeded.
     verbose : int, default=0
         Progress output: 0 silent; 1 one progress bar over the whole fit
-        (epochs done, the last ``loss`` and ``val_loss``, time left at most);
-        2 Keras's line per epoch.
+        (epochs done, the last ``loss`` and ``val_loss``, time left) on a
+        terminal, and elsewhere (a file, a pipe, a notebook) plain lines: one
+        as the fit starts and at most 11 as it runs, whatever the number of
+        epochs; 2 Keras's line per epoch. From 1 on, a last line says what
+        ended the fit (the epoch cap, early stopping, the NaN guard, a
+        ``TimeBudget``) and which epoch's weights were kept.
 """
 
 SHARED_ATTRIBUTES = """\
@@ -118,6 +122,10 @@ SHARED_ATTRIBUTES = """\
         there the entries (which may be negative) say little about each unit.
     n_features_in_ : int
         Number of features seen during fit.
+    sample_shape_ : tuple of int
+        The shape of one sample of the data :meth:`fit` saw: ``(n_features_in_,)``
+        for flat rows, ``(28, 28)`` for images passed as ``(n_samples, 28,
+        28)``. :meth:`inverse_transform` returns samples of this shape.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when ``X`` has string column names.
 """

@@ -127,8 +127,23 @@ def train(
             if ordered_halves is not None and validation is not None
             else []
         )
-        # verbose=1 draws one bar over the whole fit instead of one per epoch.
-        progress = [FitProgress(epochs, start)] if verbose == 1 else []
+        # verbose=1 shows one bar (or a few lines) over the whole fit instead of
+        # Keras's bar per epoch; verbose=2 keeps Keras's line per epoch. Both
+        # end with a line on what ended the fit.
+        progress = (
+            [
+                FitProgress(
+                    epochs,
+                    monitor,
+                    start=start,
+                    callbacks=others,
+                    per_epoch=verbose == 1,
+                    rows=(X_train.shape[0], None if X_val is None else X_val.shape[0]),
+                )
+            ]
+            if verbose
+            else []
+        )
         try:
             model.fit(
                 dataset,
@@ -142,7 +157,7 @@ def train(
                 # up its state before Keras backs up the model.
                 callbacks=[*prefixes, *others, monitor, *backups, *progress],
                 shuffle=False,
-                verbose=0 if progress else verbose,
+                verbose=0 if verbose == 1 else verbose,
             )
         finally:
             # BackupAndRestore tells Keras where to resume through this attribute,

@@ -54,6 +54,9 @@ class TrainingMonitor(keras.callbacks.Callback):
     finished : bool
         Whether the final weights are in place: a fit resumed after that runs
         no more epochs.
+    lowest_epoch : int or None
+        The (0-based) epoch of the lowest monitored loss, whose weights early
+        stopping restores.
     """
 
     # What the monitor knows of the fit besides weights, backed up as JSON.
@@ -61,6 +64,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         "history",
         "best",
         "lowest",
+        "lowest_epoch",
         "best_epoch",
         "wait",
         "last_finite_epoch",
@@ -90,6 +94,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.history = {}
         self.best = self.lowest = np.inf
         self.best_epoch = self.last_finite_epoch = self.diverged_epoch = None
+        self.lowest_epoch = None
         self.wait = 0
         self.finished = False
         self.best_weights = self.last_finite_weights = self.random_states = None
@@ -144,7 +149,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         current = float(logs.get("val_loss", logs.get("loss")))
         if current < self.lowest:
             # Restore the lowest loss seen, even when the gain is below ``tol``.
-            self.lowest = current
+            self.lowest, self.lowest_epoch = current, epoch
             if self.early_stopping:
                 self.best_weights = self.last_finite_weights
         if self.best_epoch is None or current < self.best - self.tol * abs(self.best):
@@ -157,6 +162,15 @@ class TrainingMonitor(keras.callbacks.Callback):
                 self.model.stop_training = True
             elif self.plateau_patience and self.plateau_wait >= self.plateau_patience:
                 self._halve_learning_rate()
+
+    @property
+    def stopped_early(self):
+        """Whether early stopping ended the fit (rather than the epoch cap)."""
+        return (
+            self.early_stopping
+            and self.diverged_epoch is None
+            and self.wait >= self.n_iter_no_change
+        )
 
     def _halve_learning_rate(self):
         """Halve the learning rate, where it is a number rather than a schedule."""

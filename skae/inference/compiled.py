@@ -5,6 +5,13 @@ padded with zeros: every call runs the one compiled function (traced once, on
 the CPU or an accelerator alike), a row's result does not depend on the rows
 around it or on how many there are, and memory stays bounded whatever the
 number of rows.
+
+On TensorFlow that one trace is made ahead of the first call, through
+``get_concrete_function``. Every Keras model's predict function wraps the same
+Python code, and TensorFlow counts the traces of all of them together: traced
+on their first calls, the predict functions of a few fitted estimators (each
+called a few times) would set off its warning about "excessive retracing",
+though none of them ever traces twice.
 """
 
 import math
@@ -57,7 +64,9 @@ class CompiledPass:
         # Keras builds its predict function on the first call; threads that
         # start at once wait for that instead of building one each.
         self._first_call = threading.Lock()
-        self._called = False
+        # The predict function traced for the chunks; a new one where Keras
+        # made another (the user compiled the model).
+        self._traced = None
 
     def __call__(self, X, dtype=np.float64):
         """Return the model's output for the rows of ``X`` as ``dtype``."""
@@ -72,9 +81,29 @@ class CompiledPass:
         return out
 
     def _predict(self, x):
-        if self._called:
-            return self.model.predict_on_batch(x)
-        with self._first_call:
-            result = self.model.predict_on_batch(x)
-            self._called = True
-        return result
+        if not self._is_traced():
+            with self._first_call:
+                if not self._is_traced():
+                    self._traced = traced_predict_function(self.model, x)
+        return self.model.predict_on_batch(x)
+
+    def _is_traced(self):
+        function = self.model.predict_function
+        return function is not None and function is self._traced
+
+
+def traced_predict_function(model, x):
+    """Build ``model``'s predict function, traced for batches shaped as ``x``.
+
+    On TensorFlow the trace is made by ``get_concrete_function``, which
+    TensorFlow leaves out of its count of retracings; ``predict_on_batch`` then
+    finds it made. Other backends compile on the first call as usual.
+    """
+    model.make_predict_function()
+    function = model.predict_function
+    if hasattr(function, "get_concrete_function"):
+        import tensorflow as tf
+
+        # The structure predict_on_batch passes: a list of one (x,) batch.
+        function.get_concrete_function([(tf.TensorSpec(x.shape, x.dtype),)])
+    return function
