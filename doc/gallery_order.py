@@ -14,6 +14,7 @@ READING_ORDER = (
     "plot_sparse_text.py",
     "plot_custom_model.py",
     "plot_saving.py",
+    "plot_saving_pipeline.py",
 )
 
 
