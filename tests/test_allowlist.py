@@ -1,10 +1,12 @@
 """Model files from elsewhere: the published payload shapes, refused before Keras.
 
-Each malicious file is built here, with valid checksums (a forger recomputes
-them), and must be refused by skae's own check, with a ValueError naming the
-offending path in the configuration, before Keras deserializes anything: the
-tests fail if Keras's loader or deserializer is reached, if a file is written
-outside a temporary folder, or if a network connection is attempted.
+Each malicious file is built here from the shapes of tests/_payloads.py (which
+test_skops.py injects into skops files and pickles too), with valid checksums
+(a forger recomputes them), and must be refused by skae's own check, with a
+ValueError naming the offending path in the configuration, before Keras
+deserializes anything: the tests fail if Keras's loader or deserializer is
+reached, if a file is written outside a temporary folder, or if a network
+connection is attempted.
 """
 
 import hashlib

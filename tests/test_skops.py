@@ -21,6 +21,8 @@ from _payloads import (
     TRAVERSAL,
     TRAVERSAL_MATCH,
     edited_archive,
+    encoder_layer,
+    function_entry,
     members_of,
     with_member,
     zipped,
@@ -63,6 +65,12 @@ class Doubled(keras.layers.Layer):
         return inputs * 2.0
 
 
+@keras.saving.register_keras_serializable(package="skae_tests")
+def halved(x):
+    """A user's own registered activation function."""
+    return x / 2.0
+
+
 class ShortcutAutoencoder(BaseAutoencoder):
     """A user's model: a Keras built-in skae never writes (Add), a registered layer."""
 
@@ -74,7 +82,10 @@ class ShortcutAutoencoder(BaseAutoencoder):
     def build_encoder(self, n_features, seed):
         inputs = keras.Input((n_features,))
         codes = keras.layers.Add()(
-            [keras.layers.Dense(self.n_components)(inputs), Doubled()(inputs[:, :2])]
+            [
+                keras.layers.Dense(self.n_components, halved)(inputs),
+                Doubled()(inputs[:, :2]),
+            ]
         )
         return keras.Model(inputs, codes, name="encoder")
 
@@ -174,7 +185,8 @@ def test_untrusted_types_are_exactly_skaes_documented_list():
 
 def test_a_users_subclass_round_trips_through_skops_and_pickle():
     """Check the rule for a user's subclass: once its class is trusted, its model
-    may hold Keras's built-ins (Add) and what this process registered (Doubled)."""
+    may hold Keras's built-ins (Add, a slice) and what this process registered
+    (the layer Doubled, the function halved)."""
     X, _ = make_data()
     est = ShortcutAutoencoder(random_state=0).fit(X)
     data = skops_io.dumps(est)
@@ -307,6 +319,27 @@ def test_refuses_a_legacy_hdf5_model_in_place_of_the_archive(
 ):
     with pytest.raises(ValueError, match=HDF5_MATCH):
         route(fitted, legacy_h5.read_bytes(), None)
+
+
+def registered_activation(config):
+    shortcut = encoder_layer(config, 1)["config"]["shortcut"]
+    shortcut["config"]["activation"] = function_entry("builtins", "skae_tests>halved")
+
+
+@pytest.mark.parametrize("route", ROUTES.values(), ids=ROUTES.keys())
+def test_registered_objects_are_trusted_for_a_users_subclass_only(fitted, route):
+    """Check both sides of the rule: a function registered with Keras in this
+    process is refused in the model of skae's own class, and loads in the model
+    of a user's subclass."""
+    archive = edited_archive(archive_of(fitted[0]), registered_activation)
+    with pytest.raises(ValueError, match=r"activation holds a function entry"):
+        route(fitted, archive, None)
+    loaded = route(fitted, archive, ShortcutAutoencoder)
+    assert type(loaded) is ShortcutAutoencoder
+    assert (
+        loaded._models.model.get_layer("encoder").get_layer("code").shortcut.activation
+        is halved
+    )
 
 
 def test_refuses_a_payload_inside_a_skops_pipeline(pipeline, guarded):
