@@ -52,7 +52,9 @@ class PrefixValidation(keras.callbacks.Callback):
         for x, _ in self.validation:
             codes = self.encoder(x, training=False)
             for i, mask in enumerate(self.masks):
-                output = self.decoder(codes * mask, training=False)
+                # keras.ops, not NumPy's product: on PyTorch the eager call's
+                # output requires grad, which NumPy cannot read.
+                output = self.decoder(keras.ops.multiply(codes, mask), training=False)
                 total[i] += float(keras.ops.sum(self.loss(x, output)))
             rows += int(x.shape[0])
         logs["val_loss"] = float(np.mean(total / rows))

@@ -152,6 +152,8 @@ def hidden_layers(spec, sizes, seeds):
 
     import keras
 
+    from .layers import signed_seed
+
     layers = []
     for i, (units, seed) in enumerate(zip(sizes, seeds, strict=True)):
         if spec.batch_normalization:
@@ -163,7 +165,9 @@ def hidden_layers(spec, sizes, seeds):
         if spec.dropout > 0:
             # Seeded so that two fits with one random_state drop the same units.
             layers.append(
-                keras.layers.Dropout(spec.dropout, seed=seed, name=f"dropout_{i}")
+                keras.layers.Dropout(
+                    spec.dropout, seed=signed_seed(seed), name=f"dropout_{i}"
+                )
             )
     return layers
 

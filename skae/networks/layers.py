@@ -13,6 +13,24 @@ import numpy as np
 from keras import ops
 
 
+def seed_generator(seed):
+    """A ``keras.random.SeedGenerator`` for a seed in ``[0, 2**32)`` or None.
+
+    Keras on PyTorch holds seeds as int32 and reads their bits as uint32, so a
+    seed of ``2**31`` or more overflows there; it is passed as the negative int
+    with the same 32 bits. The other backends take it as it is, so their fits
+    do not change.
+    """
+    return keras.random.SeedGenerator(signed_seed(seed))
+
+
+def signed_seed(seed):
+    """``seed`` as the int this backend's Keras random layers accept."""
+    if seed is not None and seed >= 2**31 and keras.config.backend() == "torch":
+        return seed - 2**32
+    return seed
+
+
 @keras.saving.register_keras_serializable(package="skae")
 class Residual(keras.layers.Layer):
     """Return ``shortcut(x) + body(x)``: a linear map plus a stack of layers.
@@ -107,7 +125,7 @@ class GaussianSampling(keras.layers.Layer):
         self.n_components = n_components
         self.kl_scale = kl_scale
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = seed_generator(seed)
 
     def call(self, stats, training=False):
         mean = stats[:, : self.n_components]
@@ -158,7 +176,7 @@ class NestedDropout(keras.layers.Layer):
         super().__init__(**kwargs)
         self.n_components = n_components
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = seed_generator(seed)
 
     def call(self, codes, training=False):
         if not training:
