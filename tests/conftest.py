@@ -22,12 +22,6 @@ def sandbox(tmp_path, monkeypatch):
     assert all(name.endswith(".skae") for name in others), others
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "slow: takes seconds; deselect with -m 'not slow'"
-    )
-
-
 @pytest.fixture(scope="session")
 def legacy_h5(tmp_path_factory):
     """A model in Keras's legacy HDF5 format, which safe_mode does not cover."""
