@@ -57,3 +57,27 @@ def test_quick_start_image_example_runs_as_written(tmp_path, monkeypatch, capsys
     assert 0.5 <= float(printed[1]) <= 1.0
     assert namespace["Z"].shape == (200, 32)
     assert namespace["images"].shape == (8, 28, 28)
+
+
+# A Markdown link or image: [text](target) or ![alt](target).
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def test_readme_is_a_landing_page_of_at_most_250_lines():
+    """Check that the README stays short: the long text lives in doc/."""
+    n_lines = len(README.read_text(encoding="utf-8").splitlines())
+    assert n_lines <= 250, f"README.md has {n_lines} lines; move text into doc/"
+
+
+def test_every_relative_link_in_the_readme_points_to_an_existing_file():
+    """Check the README's links into the repository (doc pages, files)."""
+    text = README.read_text(encoding="utf-8")
+    targets = [t for t in LINK.findall(text) if "://" not in t]
+    assert any(t.startswith("doc/") for t in targets), "no links into doc/"
+    missing = [
+        target
+        for target in targets
+        if target.startswith("#")
+        or not (README.parent / target.split("#")[0]).exists()
+    ]
+    assert not missing, f"README.md links to no file in the repository: {missing}"
