@@ -77,8 +77,10 @@ def skip_fitted_attributes(app, what, name, obj, skip, options):
     """
     if what == "class" and name.endswith("_") and not name.startswith("_"):
         return True
-    # TimeBudget's on_* methods are the hooks Keras calls, not API to call.
-    if name.startswith("on_") and getattr(obj, "__module__", "") == "skae.callbacks":
+    # TimeBudget's on_* methods are the hooks Keras calls, not API to call
+    # (the class is defined in skae.fitting and shown as skae.callbacks's).
+    module = getattr(obj, "__module__", None) or ""
+    if name.startswith("on_") and module.startswith("skae."):
         return True
     return None
 
@@ -86,9 +88,11 @@ def skip_fitted_attributes(app, what, name, obj, skip, options):
 # A name ending in "_" followed by punctuation is a reference in
 # reStructuredText. Type descriptions such as "ndarray of shape
 # (n_features_in_,)" hold such names; numpydoc passes types through as they are,
-# so they are quoted here, before numpydoc reads the docstring.
+# so they are quoted here, before numpydoc reads the docstring. A leading "*"
+# ("(n_samples, *sample_shape_)") goes inside the quotes, or it would start
+# an emphasis that never ends.
 _PARAM_LINE = re.compile(r"^(\s*\*{0,2}\w+ : )(.*)$")
-_TRAILING_UNDERSCORE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)\s]|$)")
+_TRAILING_UNDERSCORE = re.compile(r"(?<![`\w])(\*{0,2}[A-Za-z]\w*_)(?=[,)\s]|$)")
 
 
 def quote_fitted_names_in_types(app, what, name, obj, options, lines):

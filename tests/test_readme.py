@@ -77,7 +77,6 @@ def test_every_relative_link_in_the_readme_points_to_an_existing_file():
     missing = [
         target
         for target in targets
-        if target.startswith("#")
-        or not (README.parent / target.split("#")[0]).exists()
+        if target.startswith("#") or not (README.parent / target.split("#")[0]).exists()
     ]
     assert not missing, f"README.md links to no file in the repository: {missing}"
