@@ -1,5 +1,6 @@
 """skae: autoencoders as scikit-learn transformers, built on Keras 3."""
 
+from ._version import __version__
 from .estimators.base import BaseAutoencoder
 from .estimators.conv import ConvAutoencoderTransformer
 from .estimators.dense import AutoencoderTransformer
@@ -8,8 +9,6 @@ from .estimators.sequence import SequenceAutoencoderTransformer
 from .estimators.variational import VariationalAutoencoderTransformer
 from .saving.format import load, save
 from .saving.trusted import skops_trusted_types
-
-__version__ = "0.2.0.dev0"
 
 __all__ = [
     "AutoencoderOutlierDetector",

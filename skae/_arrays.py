@@ -1,7 +1,7 @@
 """Rows read a batch at a time: memory-mapped and sparse data are never copied whole.
 
 In-memory arrays are copied once into a float32 tensor and batched from there
-(see :mod:`skae.fitting.loop`), which is fastest. A ``numpy.memmap`` may be larger
+(see :mod:`skae.fitting.data`), which is fastest. A ``numpy.memmap`` may be larger
 than memory, and a sparse matrix densified whole may be too, so for those the
 training pipeline holds only the indices of the rows it trains on
 (:class:`StreamedRows`) and converts each batch to a dense float32 array when it

@@ -9,6 +9,12 @@ kept by hand. Only skae's own classes register: a user's subclass is named to
 
 ESTIMATORS = {}
 SPECS = {}
+# Estimators that hold a skae autoencoder without being one (the outlier
+# detector): what a skops file of them names besides the autoencoder's types.
+WRAPPERS = {}
+# For each registered estimator, a function that yields the specs of its
+# variations: what its networks may hold, for the allowlist of model files.
+SPEC_EXAMPLES = {}
 # The base classes every estimator, skae's or a user's, derives from.
 BASES = []
 

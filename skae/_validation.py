@@ -9,7 +9,7 @@ import math
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -55,6 +55,21 @@ def validate_rows(estimator, X, *, reset, **kwargs):
     """``validate_data`` into float64 or float32, with skae's extra error."""
     with too_large_for_float64():
         return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset, **kwargs)
+
+
+def validate_codes(X, width, owner):
+    """Codes ``X`` for ``owner.inverse_transform``: ``width`` float columns."""
+    Z = plain_rows(X, width)
+    if Z is None:
+        with too_large_for_float64():
+            Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
+    if Z.shape[1] != width:
+        raise ValueError(
+            f"X has {Z.shape[1]} columns, but {type(owner).__name__}."
+            f"inverse_transform expects codes with n_components={width} "
+            "columns, as returned by transform."
+        )
+    return Z
 
 
 def plain_rows(X, n_columns):

@@ -16,7 +16,7 @@ from skae import (
     ConvAutoencoderTransformer,
     SequenceAutoencoderTransformer,
 )
-from skae.fitting.ordered import PrefixValidation, prefix_sizes
+from skae.fitting.prefix_validation import PrefixValidation, prefix_sizes
 from skae.networks.layers import NestedDropout
 
 
@@ -279,8 +279,8 @@ def test_pickles_of_skae_0_1_keep_their_total_r2():
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_r2_of_many_rows_is_measured_on_evenly_spaced_ones(monkeypatch, method):
     """Check the cap that keeps scoring every prefix cheap on large data."""
-    monkeypatch.setattr("skae.estimators.base.PREFIX_MAX_ROWS", 50)
-    monkeypatch.setattr("skae.estimators.training.PARTIAL_FIT_PREFIX_ROWS", 30)
+    monkeypatch.setattr("skae.estimators.fitted.PREFIX_MAX_ROWS", 50)
+    monkeypatch.setattr("skae.estimators.base.PARTIAL_FIT_PREFIX_ROWS", 30)
     X = digits(120)
     est = AutoencoderTransformer(3, hidden_layer_sizes=(8,), epochs=1)
     getattr(est, method)(X)

@@ -19,8 +19,8 @@ from skae import (
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
 )
-from skae.estimators import training
 from skae.estimators.shapes import to_rows
+from skae.fitting import fit as fitting
 
 TINY = dict(epochs=2, batch_size=32, random_state=0)
 
@@ -45,6 +45,7 @@ def conv_on_images(digits):
 # -- images ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [None, 1, 3])
 def test_conv_reads_the_image_shape_from_images(digits, channels):
     images, _ = digits
@@ -61,6 +62,7 @@ def test_conv_reads_the_image_shape_from_images(digits, channels):
     assert est.fit_transform(images).shape == (len(images), 4)
 
 
+@pytest.mark.slow
 def test_conv_on_images_computes_what_it_computes_on_flat_rows(digits):
     """Images are the flat rows in C order: the same fit, bit for bit."""
     images, _ = digits
@@ -105,6 +107,7 @@ def test_conv_refuses_samples_that_are_not_images(digits):
         conv().fit(np.zeros((4, 2, 2, 2, 2)))
 
 
+@pytest.mark.slow
 def test_an_image_shape_that_does_not_match_the_images_is_refused(digits):
     images, _ = digits
     with pytest.raises(ValueError, match=r"image_shape=\(4, 16\) does not match .*"):
@@ -120,6 +123,7 @@ def test_the_default_image_shape_fits_flat_mnist_rows_as_before():
     assert est.fit(X).image_shape_ == (28, 28, 1)
 
 
+@pytest.mark.slow
 def test_a_pipeline_from_images_to_a_classifier_in_a_grid_search(digits):
     images, y = digits
     pipe = make_pipeline(conv(epochs=1), LogisticRegression(max_iter=300))
@@ -163,6 +167,7 @@ def test_sequence_model_refuses_other_samples_and_mismatched_shapes():
 # -- dense models flatten ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dense_models_flatten_samples_and_give_them_back(digits):
     images, _ = digits
     flat = images.reshape(len(images), -1)
@@ -196,6 +201,7 @@ def test_outlier_detector_takes_images_and_explains_them_as_images(digits):
 # -- partial_fit, warm starts, files -----------------------------------------------
 
 
+@pytest.mark.slow
 def test_partial_fit_keeps_the_first_chunks_sample_shape(digits):
     images, _ = digits
     est = conv()
@@ -252,13 +258,13 @@ def test_memmapped_images_stream_as_flat_memmaps_do(digits, tmp_path, monkeypatc
     assert np.shares_memory(rows, memmap)
 
     streamed = []
-    split_rows = training.split_rows
+    split_rows = fitting.split_rows
 
     def spy(X, fraction, seed, is_streamed):
         streamed.append(is_streamed)
         return split_rows(X, fraction, seed, is_streamed)
 
-    monkeypatch.setattr(training, "split_rows", spy)
+    monkeypatch.setattr(fitting, "split_rows", spy)
     from_file = conv().fit(memmap)
     assert streamed == [True]
     in_memory = conv().fit(images.astype(np.float32))

@@ -1,44 +1,45 @@
 """The scikit-learn face shared by every skae autoencoder.
 
-:class:`BaseAutoencoder` holds the public API and the fitted state; the work is
-done where its name says: the fit's set-up in :mod:`skae.fitting.setup`, its
-loop in :mod:`skae.fitting.loop`, the Keras models in :mod:`skae.networks`,
-``transform`` in :mod:`skae.inference`, files in :mod:`skae.saving`. Keras is
-imported on first use, so that ``import skae`` stays as cheap as scikit-learn.
+``fit`` reads top to bottom in :meth:`BaseAutoencoder._fit`: the data validated
+and resolved into a frozen spec, a model built and trained from the spec and a
+frozen training config in :mod:`skae.fitting`, what comes back stored as the
+fitted state (:mod:`skae.estimators.fitted`). Keras is imported on first use,
+so that ``import skae`` stays as cheap as scikit-learn.
 """
 
-from copy import deepcopy
+import functools
 
-import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._registry import BASES, ESTIMATORS, register
-from .._validation import FLOAT_DTYPES, plain_rows, too_large_for_float64, validate_rows
-from ..inference.scoring import squared_errors
-from ..networks.ordered import truncate_autoencoder
-from ..networks.spec import CustomSpec, freeze
+from .._arrays import is_streamed
+from .._registry import BASES, ESTIMATORS, SPEC_EXAMPLES, register
+from ..fitting.config import TrainingConfig
+from ..networks.spec import check_continues
+from .custom import CustomNetwork
+from .examples import example_specs
 from .fitted import FittedState
-from .losses import resolve_output_and_loss
-from .ordered import (
-    PREFIX_MAX_ROWS,
-    check_prefix,
+from .losses import check_loss_fits_data, resolve_output_and_loss
+from .parameters import SharedParameters
+from .prefixes import (
+    PARTIAL_FIT_PREFIX_ROWS,
+    PrefixMethods,
     fraction_width,
     is_fraction,
-    prefix_scores,
-    select_prefix,
-    truncated_spec,
 )
-from .parameters import RESOLVED_PARAMS, TRAINING_PARAMS, SharedParameters
-from .shapes import from_rows, to_rows
+from .shapes import SampleShapes
+from .transform import TransformMethods
 
 
 class BaseAutoencoder(
+    TransformMethods,
+    PrefixMethods,
+    CustomNetwork,
+    SampleShapes,
     FittedState,
     SharedParameters,
     ClassNamePrefixFeaturesOutMixin,
@@ -84,7 +85,7 @@ class BaseAutoencoder(
     """
 
     # Parameters of a small model that adapts to data of any width, which the
-    # common tests build for every registered estimator.
+    # common tests and the allowlist's examples build for every estimator.
     _small_params = {}
 
     # Trained with nested dropout, so that every prefix of the code is a good
@@ -95,69 +96,11 @@ class BaseAutoencoder(
     # where it measures faster (see skae.fitting.loop.XLA_MIN_STEPS).
     _xla = False
 
-    # How many dimensions one sample may have besides flat rows (None: any,
-    # flattened in C order), and how the estimator's error message says so.
-    _sample_ndims = None
-    _sample_hint = "rows of any shape"
-
     def __init_subclass__(cls, *, registered=False, **kwargs):
         super().__init_subclass__(**kwargs)
         if registered:
             register(ESTIMATORS, cls)
-
-    # -- extension points ---------------------------------------------------------
-
-    def build_encoder(self, n_features, seed):
-        """Return the Keras encoder: ``(batch, n_features)`` rows to codes.
-
-        Parameters
-        ----------
-        n_features : int
-            Values per row.
-        seed : int
-            Derived from ``random_state``; pass it to initializers and random
-            layers for reproducible fits.
-
-        Returns
-        -------
-        encoder : keras.Model
-            Named ``"encoder"``, mapping rows to ``(batch, n_components)``.
-        """
-        raise NotImplementedError(f"{type(self).__name__} must define build_encoder")
-
-    def build_decoder(self, n_features, output_activation, seed):
-        """Return the Keras decoder: codes to ``(batch, n_features)`` rows.
-
-        Parameters
-        ----------
-        n_features : int
-            Values per row.
-        output_activation : str
-            The activation the output must end in (``"auto"`` resolved).
-        seed : int
-            Derived from ``random_state``.
-
-        Returns
-        -------
-        decoder : keras.Model
-            Named ``"decoder"``, mapping ``(batch, n_components)`` to rows.
-        """
-        raise NotImplementedError(f"{type(self).__name__} must define build_decoder")
-
-    def _resolve_spec(self, X, fitted, sample_shape=None):
-        """What this fit builds; ``fitted`` is the spec a warm start continues.
-
-        ``sample_shape`` is the shape of one sample of the training data as the
-        user passed it (``(n_features,)`` for flat rows).
-        """
-        parameters = {
-            name: freeze(value)
-            for name, value in self.get_params(deep=False).items()
-            if name not in TRAINING_PARAMS | RESOLVED_PARAMS
-        }
-        return CustomSpec(
-            **self._resolve_common(X, fitted), parameters=tuple(parameters.items())
-        )
+            SPEC_EXAMPLES[cls.__name__] = functools.partial(example_specs, cls)
 
     def _resolve_common(self, X, fitted, linear_start=False):
         """The settings every spec has, resolved from the parameters and ``X``."""
@@ -175,50 +118,6 @@ class BaseAutoencoder(
             loss=loss,
             ordered=ordered,
         )
-
-    def _build_network(self, spec, seed):
-        """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``."""
-        from ..fitting.state import int_seed
-        from ..networks.autoencoder import Network
-
-        encoder_seed, decoder_seed = (int_seed(s) for s in seed.spawn(2))
-        return Network(
-            self.build_encoder(spec.n_features, seed=encoder_seed),
-            self.build_decoder(spec.n_features, spec.output_activation, decoder_seed),
-        )
-
-    def _start_network(self, network, spec, X_train, seed):
-        """Set weights that depend on the training data, before training."""
-
-    def _encode(self, X, dtype):
-        """The codes of the rows of ``X``: the heart of ``transform``."""
-        return self._models.encode(X, dtype)
-
-    def _network_shapes(self):
-        """Sample shapes the fitted network works in, besides flat rows."""
-        return ()
-
-    @property
-    def sample_shape_(self):
-        """The shape of one sample of the data ``fit`` saw.
-
-        ``(n_features_in_,)`` for flat rows, ``(28, 28)`` for images passed as
-        an array of shape ``(n_samples, 28, 28)``; ``inverse_transform``
-        returns samples of this shape.
-        """
-        check_is_fitted(self)
-        return self.__dict__.get("_sample_shape") or (self.n_features_in_,)
-
-    def _rows(self, X):
-        """Validated rows of ``X`` for a fitted estimator (samples flattened)."""
-        check_is_fitted(self)
-        X, _ = to_rows(self, X, fitted_shape=self.sample_shape_)
-        rows = None
-        if not hasattr(self, "feature_names_in_"):
-            rows = plain_rows(X, self.n_features_in_)
-        if rows is None:
-            rows = validate_rows(self, X, reset=False, accept_sparse="csr")
-        return rows
 
     # -- public API ---------------------------------------------------------------
 
@@ -242,9 +141,7 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        from .training import fit
-
-        return fit(self, X)
+        return self._fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -271,130 +168,7 @@ class BaseAutoencoder(
         self : object
             The estimator, trained for one more epoch.
         """
-        from .training import partial_fit
-
-        return partial_fit(self, X)
-
-    def transform(self, X):
-        """Encode ``X`` into the code space.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The rows to encode, with the training data's features: flat, or
-            samples of the shape ``fit`` saw (``sample_shape_``).
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components_)
-            The codes, float32 for float32 input, float64 otherwise.
-        """
-        rows = self._rows(X)
-        return self._encode(rows, dtype=rows.dtype)
-
-    def inverse_transform(self, X):
-        """Decode codes back into the input space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components_)
-            Codes, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, *sample_shape_)
-            The reconstruction, float32 for float32 codes, float64 otherwise,
-            in the shape of the samples ``fit`` saw: flat rows
-            ``(n_samples, n_features_in_)`` after a fit on rows, images after
-            a fit on images.
-        """
-        check_is_fitted(self)
-        width = self.n_components_
-        Z = plain_rows(X, width)
-        if Z is None:
-            with too_large_for_float64():
-                Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
-        if Z.shape[1] != width:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but {type(self).__name__}."
-                f"inverse_transform expects codes with n_components={width} "
-                "columns, as returned by transform."
-            )
-        return from_rows(self._models.decode(Z, Z.dtype), self.sample_shape_)
-
-    def score_samples(self, X):
-        """Return the negative mean squared reconstruction error of each row.
-
-        Higher is better; unusually low values flag rows unlike the training data.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The rows to score, with the training data's features.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Minus each row's mean squared reconstruction error.
-        """
-        X = self._rows(X)
-        return -squared_errors(X, self._reconstruct, self._width()) / X.shape[1]
-
-    def score(self, X, y=None):
-        """Return the mean of :meth:`score_samples` over the rows of ``X``.
-
-        That is minus the mean squared reconstruction error, except for the
-        variational autoencoder, whose :meth:`score_samples` is the evidence
-        lower bound (ELBO). Higher is better, so model selection tools such as
-        ``GridSearchCV`` pick the model that models held-out data best.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Rows like the training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-            The mean score of the rows.
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    def truncate(self, n_components):
-        """Return a fitted copy that keeps the first ``n_components`` code units.
-
-        The model must have been trained with ``ordered=True`` (or a float
-        ``n_components``), so that every prefix of its code is a good code. The
-        copy's encoder outputs the first ``n_components`` units and its decoder
-        reads them, zeros standing in for the rest: the same weights, no
-        refitting. One ordered fit thus serves every code size, e.g. a
-        ``GridSearchCV`` over ``FrozenEstimator(est.truncate(k))`` for several
-        ``k``. This estimator is left as it is.
-
-        Parameters
-        ----------
-        n_components : int
-            Code units to keep, from 1 to the size of the trained code.
-
-        Returns
-        -------
-        estimator : object
-            A fitted copy with ``n_components_ == n_components``.
-        """
-        check_is_fitted(self)
-        check_prefix(self._spec, n_components, "truncate")
-        copy = deepcopy(self)
-        copy.n_components = n_components
-        copy._set_model(truncate_autoencoder(copy._models.model, n_components))
-        copy._spec = truncated_spec(self._spec, n_components)
-        # Prefix R^2 does not depend on the units after the prefix.
-        copy.explained_variance_ratio_ = self.explained_variance_ratio_[
-            :n_components
-        ].copy()
-        copy.reconstruction_r2_ = float(np.sum(copy.explained_variance_ratio_))
-        return copy
+        return self._partial_fit(X)
 
     def save(self, path):
         """Save the estimator to one file that loads without running code.
@@ -427,29 +201,99 @@ class BaseAutoencoder(
         tags.input_tags.sparse = True
         return tags
 
-    # -- what a fit leaves (see skae.estimators.training) -------------------------
+    # -- the steps of fit and partial_fit --------------------------------------------
 
-    def _store_fit(
-        self, model, spec, history, X, fraction=None, X_held_out=None, max_rows=None
-    ):
-        """Set the fitted attributes after training ``model`` on ``X``.
+    def _fit(self, X):
+        """Train a new model on ``X``, or the fitted one with ``warm_start``."""
+        from ..fitting.fit import fit_model
+        from ..fitting.state import rollback
+        from ..networks.build import float32_keras
 
-        With a ``fraction``, keep the shortest prefix of the ordered code whose
-        R^2 on ``X_held_out`` reaches it. R^2 is measured on at most
-        ``max_rows`` rows of ``X`` (``PREFIX_MAX_ROWS`` by default).
-        """
-        self._models_handed_out = False  # new models, in skae's hands only
-        self._set_model(model)
-        self._spec = spec
-        if fraction is not None:
-            kept = select_prefix(self, X_held_out, fraction)
-            self._set_model(truncate_autoencoder(model, kept))
-            self._spec = truncated_spec(spec, kept)
-        self.history_ = history
-        self.n_iter_ = len(history["loss"])
-        r2 = prefix_scores(self, X, max_rows or PREFIX_MAX_ROWS)
-        self.reconstruction_r2_ = float(r2[-1])
-        self.explained_variance_ratio_ = np.diff(r2, prepend=0.0)
+        models = self.__dict__.get("_models")
+        # Built and trained in float32 whatever Keras's global floatx and dtype
+        # policy, so that they cannot change what a fit computes.
+        with rollback(self, models and models.model), float32_keras():
+            continuing = self.warm_start and models is not None
+            streamed = is_streamed(X)
+            X, shape = self._fit_rows(X, reset=not continuing)
+            spec = self._resolve(X, shape, continuing, "fit")
+            trained = fit_model(
+                spec,
+                X,
+                self._training_config(),
+                streamed=streamed,
+                model=models.model if continuing else None,
+                network=self._build_network,
+            )
+            fraction = self.n_components if is_fraction(self.n_components) else None
+            self._store(trained, spec, X, fraction=fraction)
+            self._sample_shape = shape
+            # The next partial_fit starts its own optimizer and shuffling sequence.
+            self._incremental = None
+        return self
+
+    def _partial_fit(self, X):
+        """Train one epoch on ``X``, continuing the last call."""
+        from ..fitting.fit import Trained, partial_fit_model
+        from ..fitting.state import rollback
+        from ..networks.build import float32_keras
+
+        models = self.__dict__.get("_models")
+        run = self.__dict__.get("_incremental")
+        with rollback(self, models and models.model, run and run.optimizer):
+            with float32_keras():
+                first = models is None
+                streamed = is_streamed(X)
+                X, shape = self._fit_rows(X, reset=first)
+                spec = self._resolve(X, shape, not first, "partial_fit")
+                model, history, run = partial_fit_model(
+                    spec,
+                    X,
+                    self._training_config(),
+                    run,
+                    streamed=streamed,
+                    model=None if first else models.model,
+                    network=self._build_network,
+                )
+                if not first:
+                    history = {
+                        key: [*self.history_.get(key, []), *values]
+                        for key, values in history.items()
+                    }
+                trained = Trained(model, history, None)
+                self._store(trained, spec, X, max_rows=PARTIAL_FIT_PREFIX_ROWS)
+                if first:
+                    self._sample_shape = shape
+                self._incremental = run
+        return self
+
+    def _resolve(self, X, sample_shape, continuing, method):
+        """This fit's spec; a continued fit must build what it continues."""
+        fitted = self._spec if continuing else None
+        if fitted is not None and fitted.trained_components is not None:
+            raise ValueError(
+                f"This model keeps the first {fitted.n_components} units of a "
+                f"{fitted.trained_components}-unit ordered code (a float "
+                "n_components, or truncate()), so it cannot continue training; "
+                f"{'call fit' if method == 'partial_fit' else 'set warm_start=False'} "
+                "to train a new model."
+            )
+        if method == "partial_fit" and is_fraction(self.n_components):
+            raise ValueError(
+                f"n_components={self.n_components!r} picks the code size on "
+                "held-out rows after training, which partial_fit does not have; "
+                "use fit, or an int n_components."
+            )
+        spec = self._resolve_spec(X, fitted, sample_shape=sample_shape)
+        if fitted is not None:
+            check_continues(fitted, spec, method)
+        check_loss_fits_data(X, spec.loss, spec.output_activation)
+        return spec
+
+    def _training_config(self):
+        """The training parameters, frozen for one fit."""
+        names = TrainingConfig.parameter_names()
+        return TrainingConfig(**{n: getattr(self, n) for n in names}, xla=self._xla)
 
 
 BASES.append(BaseAutoencoder)

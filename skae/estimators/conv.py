@@ -5,13 +5,13 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._options import ACTIVATION_NAMES
 from .._validation import check_shape_fits_rows, positive_int_tuple, shape_param
-from ..networks.conv import ConvSpec, build_conv
-from ..networks.dense import start_from_pca
+from ..networks.conv import ConvSpec
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
-from .parameters import ACTIVATION_NAMES, ORDERED_CONSTRAINTS
+from .parameters import ORDERED_CONSTRAINTS
 
 
 @fill_shared_docs
@@ -228,10 +228,3 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         return [(height, width, channels)] + (
             [(height, width)] if channels == 1 else []
         )
-
-    def _build_network(self, spec, seed):
-        return build_conv(spec, seed)
-
-    def _start_network(self, network, spec, X_train, seed):
-        if spec.pca_shortcut:
-            start_from_pca(network, spec, X_train, seed)

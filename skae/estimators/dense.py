@@ -4,12 +4,13 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._options import ACTIVATION_NAMES
 from .._validation import positive_int_tuple
-from ..networks.dense import DenseSpec, build_dense, start_from_pca
+from ..networks.dense import DenseSpec
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
-from .parameters import ACTIVATION_NAMES, ORDERED_CONSTRAINTS
+from .parameters import ORDERED_CONSTRAINTS
 
 
 @fill_shared_docs
@@ -117,8 +118,8 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
     }
 
     _small_params = {"hidden_layer_sizes": (8,)}
-    # Dense layers compile well with XLA on CPU; convolutions did not (2x
-    # slower on digits).
+    # Dense layers compile well with XLA on CPU; convolutions do not
+    # (benchmarks/bench_speed.py).
     _xla = True
 
     def __init__(
@@ -219,17 +220,10 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
             activity_l1=float(self.activity_l1),
         )
 
-    def _build_network(self, spec, seed):
-        return build_dense(spec, seed)
-
-    def _start_network(self, network, spec, X_train, seed):
-        if spec.pca_shortcut:
-            start_from_pca(network, spec, X_train, seed)
-
 
 # "auto" widens the network for large data of many features: there a single
-# hidden layer of 256 stalls near 0.6 times PCA's error on Fashion-MNIST, while
-# (512, 256) keeps improving (benchmarks/bench_time_to_quality.py).
+# hidden layer of 256 stalls well above what (512, 256) reaches
+# (benchmarks/bench_time_to_quality.py).
 AUTO_LARGE = {"min_samples": 10_000, "min_features": 256}
 
 

@@ -11,12 +11,14 @@ never from parameters that changed since.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .prefixes import PREFIX_MAX_ROWS, kept_prefix, prefix_scores, select_prefix
 
-def handed_out(name, doc):
+
+def handed_out_model(name, doc):
     """A fitted attribute that hands out one of the fitted Keras models."""
 
     def get(self):
-        return getattr(self._handed_out(), name)
+        return getattr(self._hand_out(), name)
 
     get.__doc__ = doc
     return property(get)
@@ -35,9 +37,9 @@ def from_spec(name, doc):
 class FittedState:
     """The fitted models and spec of an estimator, and their pickling."""
 
-    model_ = handed_out("model", "The fitted Keras autoencoder.")
-    encoder_ = handed_out("encoder", "The fitted Keras encoder.")
-    decoder_ = handed_out("decoder", "The fitted Keras decoder.")
+    model_ = handed_out_model("model", "The fitted Keras autoencoder.")
+    encoder_ = handed_out_model("encoder", "The fitted Keras encoder.")
+    decoder_ = handed_out_model("decoder", "The fitted Keras decoder.")
     n_components_ = from_spec("n_components", "The fitted model's code size.")
     loss_ = from_spec("loss", "The training loss used.")
     output_activation_ = from_spec("output_activation", "The output activation used.")
@@ -50,23 +52,44 @@ class FittedState:
         check_is_fitted(self)
         return self._spec
 
-    def _handed_out(self):
+    def _hand_out(self):
         """The fitted models, from now on changeable behind skae's back."""
         models = self.__dict__.get("_models")
         if models is None:
             raise AttributeError(f"This {type(self).__name__} instance is not fitted.")
         # Kept in the state, so that copies, pickles and saved files of this
         # estimator compute as it does (through Keras) to the last bit.
-        self._models_handed_out = True
-        return models.expose()
+        self._handed_out = True
+        return models.hand_out()
 
     def _set_model(self, model):
         from ..inference.runner import FittedModels
         from ..networks.autoencoder import split_autoencoder
 
         self._models = FittedModels(model, *split_autoencoder(model))
-        if self.__dict__.get("_models_handed_out"):
-            self._models.expose()
+        if self.__dict__.get("_handed_out"):
+            self._models.hand_out()
+
+    def _store(self, trained, spec, X, *, fraction=None, max_rows=None):
+        """Set the fitted attributes after a fit on the rows ``X``.
+
+        ``trained`` is what :func:`skae.fitting.fit.fit_model` returns. With a
+        ``fraction``, keep the shortest prefix of the ordered code whose R^2 on
+        the fit's held-out rows reaches it. R^2 is measured on at most
+        ``max_rows`` rows of ``X`` (``PREFIX_MAX_ROWS`` by default).
+        """
+        self._handed_out = False  # new models, in skae's hands only
+        self._set_model(trained.model)
+        self._spec = spec
+        if fraction is not None:
+            kept = select_prefix(self, trained.held_out, fraction)
+            model, self._spec = kept_prefix(trained.model, spec, kept)
+            self._set_model(model)
+        self.history_ = trained.history
+        self.n_iter_ = len(trained.history["loss"])
+        r2 = prefix_scores(self, X, max_rows or PREFIX_MAX_ROWS)
+        self.reconstruction_r2_ = float(r2[-1])
+        self.explained_variance_ratio_ = np.diff(r2, prepend=0.0)
 
     def _reconstruct(self, X):
         return self._models.decode(self._encode(X, np.float64), np.float64)
@@ -91,6 +114,8 @@ class FittedState:
 
     def __setstate__(self, state):
         archive = state.pop("_model_archive", None)
+        if "_models_handed_out" in state:  # the flag's name before skae 0.2
+            state["_handed_out"] = state.pop("_models_handed_out")
         ratio = state.get("explained_variance_ratio_")
         if isinstance(ratio, float | np.floating):
             # skae 0.1 kept only the total, then named explained_variance_ratio_;

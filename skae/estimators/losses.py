@@ -2,8 +2,6 @@
 
 from .._validation import inside_unit_interval
 
-LOSSES = ("mse", "binary_crossentropy")
-
 
 def resolve_output_and_loss(X, output_activation, loss, linear_start, fitted):
     """Return ``(output_activation, loss)`` with ``"auto"`` settled.

@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._arrays import dense_rows
+from .._registry import WRAPPERS, register
 from .._validation import validate_rows
-from ..inference.scoring import row_chunks
+from ..inference.scoring import chunked_rows
 from .base import BaseAutoencoder
 from .shapes import from_rows, to_rows
 
@@ -201,8 +201,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         X = self._rows(X)
         est = self.estimator_
         errors = np.empty(X.shape, dtype=np.float64)
-        for rows in row_chunks(X.shape[0], est._width()):
-            x = dense_rows(X[rows], np.float64)
+        for rows, x in chunked_rows(X, est._width()):
             errors[rows] = (est._reconstruct(x) - x) ** 2
         return from_rows(errors, est.sample_shape_)
 
@@ -216,6 +215,9 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+register(WRAPPERS, AutoencoderOutlierDetector)
 
 
 def auto_offset(scores):

@@ -4,17 +4,12 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 
-from ..inference.numpy_pass import ACTIVATIONS
-from .losses import LOSSES
+from .._options import ACTIVATION_NAMES, LOSSES
+from ..fitting.config import TrainingConfig
 
-ACTIVATION_NAMES = frozenset(ACTIVATIONS)
 # Parameters that say how to train, not what to build: everything else a
 # subclass takes shapes its model, and a warm start must keep it.
-TRAINING_PARAMS = frozenset(
-    "optimizer learning_rate learning_rate_schedule epochs batch_size shuffle "
-    "validation_fraction early_stopping n_iter_no_change tol noise noise_type "
-    "callbacks distribute warm_start random_state verbose".split()
-)
+TRAINING_PARAMS = TrainingConfig.parameter_names() | {"warm_start"}
 RESOLVED_PARAMS = frozenset({"n_components", "output_activation", "loss"})
 
 
@@ -71,7 +66,7 @@ class SharedParameters:
 
 
 # The parameters of estimators whose code can be ordered (a float n_components
-# trains an ordered code and keeps a prefix; see skae.estimators.ordered).
+# trains an ordered code and keeps a prefix; see skae.estimators.prefixes).
 ORDERED_CONSTRAINTS = {
     "n_components": [
         Interval(Integral, 1, None, closed="left"),

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval
 
 from .._validation import check_shape_fits_rows, shape_param
-from ..networks.sequence import SequenceSpec, build_sequence
+from ..networks.sequence import SequenceSpec
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
 from .fitted import from_spec
@@ -171,6 +171,3 @@ class SequenceAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     def _network_shapes(self):
         return [self.sequence_shape_]
-
-    def _build_network(self, spec, seed):
-        return build_sequence(spec, seed)

@@ -15,6 +15,58 @@ images, one or two for sequences).
 import math
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_float32_range, plain_rows, validate_rows
+
+
+class SampleShapes:
+    """What an estimator reads as samples, and the shape ``fit`` saw."""
+
+    # How many dimensions one sample may have besides flat rows (None: any,
+    # flattened in C order), and how the estimator's error message says so.
+    _sample_ndims = None
+    _sample_hint = "rows of any shape"
+
+    def _network_shapes(self):
+        """Sample shapes the fitted network works in, besides flat rows."""
+        return ()
+
+    @property
+    def sample_shape_(self):
+        """The shape of one sample of the data ``fit`` saw.
+
+        ``(n_features_in_,)`` for flat rows, ``(28, 28)`` for images passed as
+        an array of shape ``(n_samples, 28, 28)``; ``inverse_transform``
+        returns samples of this shape.
+        """
+        check_is_fitted(self)
+        return self.__dict__.get("_sample_shape") or (self.n_features_in_,)
+
+    def _fit_rows(self, X, *, reset):
+        """``X`` as validated rows, and the shape of one of its samples.
+
+        A continued fit must be given samples of a shape the fitted model
+        reads; a ``fit`` records the shape of its own samples.
+        """
+        fitted_shape = None
+        if not reset and self.__dict__.get("_models") is not None:
+            fitted_shape = self.sample_shape_
+        X, shape = to_rows(self, X, fitted_shape=fitted_shape)
+        X = validate_rows(self, X, reset=reset, accept_sparse="csr")
+        check_float32_range(X)
+        return X, shape or (X.shape[1],)
+
+    def _rows(self, X):
+        """Validated rows of ``X`` for a fitted estimator (samples flattened)."""
+        check_is_fitted(self)
+        X, _ = to_rows(self, X, fitted_shape=self.sample_shape_)
+        rows = None
+        if not hasattr(self, "feature_names_in_"):
+            rows = plain_rows(X, self.n_features_in_)
+        if rows is None:
+            rows = validate_rows(self, X, reset=False, accept_sparse="csr")
+        return rows
 
 
 def to_rows(estimator, X, *, fitted_shape=None):

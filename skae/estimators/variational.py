@@ -7,13 +7,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from .._arrays import dense_rows
+from .._options import ACTIVATION_NAMES
 from .._validation import positive_int_tuple
-from ..inference.scoring import row_chunks
-from ..networks.variational import VariationalSpec, build_variational
+from ..inference.scoring import chunked_rows
+from ..networks.variational import VariationalSpec
 from .base import BaseAutoencoder
 from .docstrings import fill_shared_docs
-from .parameters import ACTIVATION_NAMES
 from .shapes import from_rows
 
 
@@ -184,8 +183,8 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
         """
         X = self._rows(X)
         elbo = np.empty(X.shape[0], dtype=np.float64)
-        for rows in row_chunks(X.shape[0], self._width()):
-            elbo[rows] = self._elbo(dense_rows(X[rows], np.float64))
+        for rows, x in chunked_rows(X, self._width()):
+            elbo[rows] = self._elbo(x)
         return elbo
 
     def _elbo(self, X):
@@ -217,6 +216,3 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
             activation=self.activation,
             kl_weight=float(self.kl_weight),
         )
-
-    def _build_network(self, spec, seed):
-        return build_variational(spec, seed)

@@ -15,17 +15,17 @@ import tensorflow as tf
 
 from .data import make_dataset, make_validation_dataset, steps_per_epoch
 from .monitor import TrainingMonitor
-from .ordered import PrefixValidation
+from .prefix_validation import PrefixValidation
 from .progress import FitProgress
 
-# Compiling a training step into a graph costs one to several seconds, which a
-# fit of a few dozen steps never wins back (each step then saves milliseconds).
-# Such fits, common in searches over small data and in tests, run eagerly.
+# Compiling a training step into a graph costs more than a fit of a few dozen
+# steps saves by it. Such fits, common in searches over small data and in
+# tests, run eagerly.
 EAGER_MAX_STEPS = 32
-# XLA fuses the optimizer's element-wise update and the loss into a few loops;
-# for a dense network on 60,000 rows it cuts an epoch to 0.68x (the tutorial's
-# network) and 0.77x (512-256-32) of Keras's default. Compiling costs seconds,
-# which fits of fewer steps per epoch do not win back (digits: 1.5x slower).
+# XLA fuses the optimizer's element-wise update and the loss into a few loops,
+# which shortens the epochs of dense networks on large data; its compilation
+# is only won back by epochs of many steps (benchmarks/bench_speed.py measures
+# both sides).
 XLA_MIN_STEPS = 100
 
 
@@ -33,50 +33,41 @@ def train(
     model,
     X_train,
     X_val,
+    config,
     *,
     optimizer,
     loss,
-    epochs,
-    batch_size,
-    shuffle,
     seed,
-    early_stopping,
-    n_iter_no_change,
-    tol,
-    callbacks,
-    verbose,
-    noise_type=None,
-    noise=0.0,
-    learning_rate_schedule="constant",
-    xla=False,
     run_eagerly=None,
-    strategy=None,
     ordered_halves=None,
 ):
-    """Compile ``model`` and fit it to reconstruct ``X_train``.
+    """Compile ``model`` and fit it to reconstruct ``X_train``, as ``config`` says.
 
-        With ``optimizer=None`` the model is not compiled again: training goes on
-        with the optimizer (and its state) of the last compilation, as
-        ``partial_fit`` needs. ``run_eagerly=None`` runs short fits eagerly (see
-        ``EAGER_MAX_STEPS``). With a ``keras.callbacks.BackupAndRestore`` in
-        ``callbacks`` (one at most), a fit that finds a backup there goes on from
-        it as if it had never stopped. ``strategy``, a ``tf.distribute.Strategy``
-        under whose scope ``model`` and ``optimizer`` were made, distributes the
-        training. ``learning_rate_schedule="plateau"`` halves the learning rate
-        after ``max(1, n_iter_no_change // 2)`` epochs without improvement (see
-    :class:`~skae.fitting.monitor.TrainingMonitor`). ``xla=True`` compiles the
-        training step with XLA when an epoch has at least ``XLA_MIN_STEPS`` steps
-        and no strategy distributes it. For a code trained with nested dropout,
-        ``ordered_halves`` holds the model's encoder and decoder, and
-        ``val_loss`` is the mean over the code's prefixes
-        (:class:`~skae.fitting.ordered.PrefixValidation`). Returns the per-epoch
-        history as a dict of lists of floats.
+    ``config`` is the fit's :class:`~skae.fitting.config.TrainingConfig`, its
+    ``callbacks`` already checked. With ``optimizer=None`` the model is not
+    compiled again: training goes on with the optimizer (and its state) of the
+    last compilation, as ``partial_fit`` needs. ``run_eagerly=None`` runs short
+    fits eagerly (see ``EAGER_MAX_STEPS``). With a
+    ``keras.callbacks.BackupAndRestore`` among the callbacks (one at most), a
+    fit that finds a backup there goes on from it as if it had never stopped.
+    ``config.distribute``, a ``tf.distribute.Strategy`` under whose scope
+    ``model`` and ``optimizer`` were made, distributes the training.
+    ``learning_rate_schedule="plateau"`` halves the learning rate after
+    ``max(1, n_iter_no_change // 2)`` epochs without improvement (see
+    :class:`~skae.fitting.monitor.TrainingMonitor`). ``config.xla`` compiles
+    the training step with XLA when an epoch has at least ``XLA_MIN_STEPS``
+    steps and no strategy distributes it. For a code trained with nested
+    dropout, ``ordered_halves`` holds the model's encoder and decoder, and
+    ``val_loss`` is the mean over the code's prefixes
+    (:class:`~skae.fitting.prefix_validation.PrefixValidation`). Returns the
+    per-epoch history as a dict of lists of floats.
     """
-    n_steps = steps_per_epoch(X_train.shape[0], batch_size)
+    n_steps = steps_per_epoch(X_train.shape[0], config.batch_size)
     if run_eagerly is None:
-        run_eagerly = epochs * n_steps <= EAGER_MAX_STEPS
+        run_eagerly = config.epochs * n_steps <= EAGER_MAX_STEPS
+    strategy = config.distribute
     jit_compile = (
-        xla and strategy is None and not run_eagerly and n_steps >= XLA_MIN_STEPS
+        config.xla and strategy is None and not run_eagerly and n_steps >= XLA_MIN_STEPS
     )
     model = trainer_for(model, strategy)
     with contextlib.nullcontext() if strategy is None else strategy.scope():
@@ -88,38 +79,40 @@ def train(
                 jit_compile=jit_compile,
             )
         backups = [
-            c for c in callbacks if isinstance(c, keras.callbacks.BackupAndRestore)
+            c
+            for c in config.callbacks
+            if isinstance(c, keras.callbacks.BackupAndRestore)
         ]
-        others = [c for c in callbacks if c not in backups]
+        others = [c for c in config.callbacks if c not in backups]
         start = backed_up_epochs(backups[0]) if backups else 0
         monitor = TrainingMonitor(
-            early_stopping,
-            n_iter_no_change,
-            tol,
+            config.early_stopping,
+            config.n_iter_no_change,
+            config.tol,
             backup_dir=backups[0].backup_dir if backups else None,
             start=start,
             plateau_patience=(
-                max(1, n_iter_no_change // 2)
-                if learning_rate_schedule == "plateau"
+                max(1, config.n_iter_no_change // 2)
+                if config.learning_rate_schedule == "plateau"
                 else None
             ),
         )
         dataset = make_dataset(
             X_train,
-            batch_size=batch_size,
-            shuffle=shuffle,
+            batch_size=config.batch_size,
+            shuffle=config.shuffle,
             seed=seed,
-            epochs=epochs,
+            epochs=config.epochs,
             # Never empty, not even for a finished fit, which runs no epoch: under
             # a strategy Keras reads a batch before it looks at the epochs.
-            first_epoch=min(start, epochs - 1),
-            noise_type=noise_type,
-            noise=noise,
+            first_epoch=min(start, config.epochs - 1),
+            noise_type=config.noise_type,
+            noise=config.noise,
         )
         validation = (
             None
             if X_val is None
-            else make_validation_dataset(X_val, batch_size=batch_size)
+            else make_validation_dataset(X_val, batch_size=config.batch_size)
         )
         # Sets val_loss before any other callback reads it.
         prefixes = (
@@ -133,21 +126,21 @@ def train(
         progress = (
             [
                 FitProgress(
-                    epochs,
+                    config.epochs,
                     monitor,
                     start=start,
                     callbacks=others,
-                    per_epoch=verbose == 1,
+                    per_epoch=config.verbose == 1,
                     rows=(X_train.shape[0], None if X_val is None else X_val.shape[0]),
                 )
             ]
-            if verbose
+            if config.verbose
             else []
         )
         try:
             model.fit(
                 dataset,
-                epochs=start if monitor.finished else epochs,
+                epochs=start if monitor.finished else config.epochs,
                 initial_epoch=start,
                 steps_per_epoch=n_steps,
                 # PrefixValidation measures val_loss itself, the whole code's
@@ -157,7 +150,7 @@ def train(
                 # up its state before Keras backs up the model.
                 callbacks=[*prefixes, *others, monitor, *backups, *progress],
                 shuffle=False,
-                verbose=0 if verbose == 1 else verbose,
+                verbose=0 if config.verbose == 1 else config.verbose,
             )
         finally:
             # BackupAndRestore tells Keras where to resume through this attribute,

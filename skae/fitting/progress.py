@@ -17,7 +17,7 @@ import time
 import keras
 from absl import logging
 
-from ..callbacks import TimeBudget
+from .budget import TimeBudget
 
 # Progress lines of a fit printed as plain lines, besides its first epoch.
 MAX_LINES = 10

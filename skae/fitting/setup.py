@@ -1,4 +1,4 @@
-"""What a fit sets up before training: optimizer, callbacks, strategy, dtypes, split.
+"""What a fit sets up before training: optimizer, callbacks, strategy, split.
 
 Each function takes a parameter's value and returns what the fit uses, or
 raises an error that names the parameter and repeats the value received.
@@ -87,29 +87,6 @@ def distribution_scope(strategy):
             f"{type(strategy).__name__}."
         )
     return strategy.scope()
-
-
-@contextlib.contextmanager
-def float32_keras():
-    """Make Keras build float32 layers, whatever its global floatx and policy.
-
-    Global state is changed only when it differs, and restored afterwards. Keras
-    keeps the dtype policy per thread but floatx for the whole process, so a
-    fit under a non-default floatx briefly changes it for other threads too.
-    """
-    import keras
-
-    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
-    if floatx == "float32" and policy.name == "float32":
-        yield
-        return
-    keras.config.set_floatx("float32")
-    keras.config.set_dtype_policy("float32")
-    try:
-        yield
-    finally:
-        keras.config.set_floatx(floatx)
-        keras.config.set_dtype_policy(policy)
 
 
 def split_rows(X, validation_fraction, seed, streamed=False):

@@ -4,23 +4,6 @@ import contextlib
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.utils import check_random_state
-
-
-def fit_seeds(random_state):
-    """One fit's seeds, as children of one ``numpy.random.SeedSequence``.
-
-    Returns ``(init, split, shuffle)``: the network's weights (and its layers'
-    randomness) draw from ``init``, the validation split and the order of the
-    batches from the other two. ``random_state`` is drawn from once.
-    """
-    entropy = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    return tuple(np.random.SeedSequence(entropy).spawn(3))
-
-
-def int_seed(seed):
-    """An int drawn from the ``SeedSequence`` ``seed``, for APIs that take ints."""
-    return int(seed.generate_state(1)[0])
 
 
 @dataclass

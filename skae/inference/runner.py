@@ -19,10 +19,10 @@ from .._arrays import dense_rows
 from .compiled import CompiledPass
 from .numpy_pass import cast_steps, dense_steps, forward
 
-# Up to this many rows, a dense stack runs in NumPy: Keras's compiled call costs
-# about a millisecond per call and computes a whole padded chunk. Above it,
-# Keras is as fast or faster, in float64 and for sigmoid outputs above all (its
-# elementwise kernels use every core); see the "inference crossover" table of
+# Up to this many rows, a dense stack runs in NumPy: Keras's compiled call has a
+# fixed cost per call and computes a whole padded chunk. Above it, Keras is as
+# fast or faster, in float64 and for sigmoid outputs above all (its elementwise
+# kernels use every core); see the "inference crossover" table of
 # benchmarks/bench_speed.py.
 NUMPY_MAX_ROWS = 256
 # How closely the NumPy pass must agree with Keras on the probe batch.
@@ -41,7 +41,7 @@ class ModelRunner:
     def __init__(self, model):
         self.model = model
         self.compiled = CompiledPass(model)
-        self.exposed = False
+        self.handed_out = False
         # None until first needed; then {dtype: steps} (None: the float64
         # originals), or False where Keras runs the model.
         self._steps = None
@@ -54,15 +54,15 @@ class ModelRunner:
 
     def __call__(self, X, dtype=np.float64):
         """Return the model's output for the rows of ``X``, as ``dtype``."""
-        if X.shape[0] <= NUMPY_MAX_ROWS and not self.exposed:
+        if X.shape[0] <= NUMPY_MAX_ROWS and not self.handed_out:
             steps = self._numpy_steps(np.dtype(dtype))
             if steps is not None:
                 return forward(steps, dense_rows(X, dtype))
         return self.compiled(X, dtype)
 
-    def expose(self):
+    def hand_out(self):
         """The model is out of skae's hands: from now on only Keras runs it."""
-        self.exposed = True
+        self.handed_out = True
         self._steps = False
 
     def _numpy_steps(self, dtype):
@@ -114,8 +114,8 @@ class FittedModels:
         self.encode = ModelRunner(self.encoder)
         self.decode = ModelRunner(self.decoder)
 
-    def expose(self):
+    def hand_out(self):
         """Hand the models out: their weights may change behind skae's back."""
-        self.encode.expose()
-        self.decode.expose()
+        self.encode.hand_out()
+        self.decode.hand_out()
         return self

@@ -12,11 +12,18 @@ SCORE_CHUNK_BYTES = 4 * 2**20
 PREFIX_BATCH_ROWS = 4096
 
 
-def row_chunks(n_rows, width):
-    """Slices of ``n_rows`` rows, each small enough to score at once."""
+def chunked_rows(X, width):
+    """Yield ``(rows, x)``: a slice of the rows of ``X`` and those rows, dense.
+
+    ``x`` is a float64 array of the rows in ``rows``, small enough to score at
+    once: at most ``SCORE_CHUNK_BYTES`` in the widest (``width``) of the arrays
+    a pass holds. ``X`` may be an array, a memmap or a sparse matrix; it is
+    never copied whole.
+    """
     step = max(1, SCORE_CHUNK_BYTES // (8 * width))
-    for start in range(0, n_rows, step):
-        yield slice(start, start + step)
+    for start in range(0, X.shape[0], step):
+        rows = slice(start, start + step)
+        yield rows, dense_rows(X[rows], np.float64)
 
 
 def squared_errors(X, reconstruct, width):
@@ -25,8 +32,7 @@ def squared_errors(X, reconstruct, width):
     ``reconstruct(x)`` returns the float64 reconstructions of dense rows ``x``.
     """
     errors = np.empty(X.shape[0], dtype=np.float64)
-    for rows in row_chunks(X.shape[0], width):
-        x = dense_rows(X[rows], np.float64)
+    for rows, x in chunked_rows(X, width):
         residual = reconstruct(x)
         residual -= x
         errors[rows] = np.einsum("ij,ij->i", residual, residual)
@@ -34,11 +40,19 @@ def squared_errors(X, reconstruct, width):
 
 
 def total_sum_of_squares(X, width):
-    """``sum((X - mean) ** 2)`` over the rows of ``X``, in float64."""
-    mean = np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
+    """``sum((X - mean) ** 2)`` over the rows of ``X``, in float64.
+
+    The mean is summed from the same dense chunks whatever ``X`` is, so that
+    sparse and dense rows of the same values give the same bits (sparse
+    matrices sum their columns in another order).
+    """
+    sums = np.zeros(X.shape[1])
+    for _, x in chunked_rows(X, width):
+        sums += x.sum(axis=0)
+    mean = sums / X.shape[0]
     total = 0.0
-    for rows in row_chunks(X.shape[0], width):
-        centred = dense_rows(X[rows], np.float64) - mean  # never X itself
+    for _, x in chunked_rows(X, width):
+        centred = x - mean  # never X itself
         total += float(np.einsum("ij,ij->", centred, centred))
     return total
 
@@ -53,8 +67,7 @@ def prefix_r2(X, encode, decode, width):
     decoder runs on large batches.
     """
     sse = None
-    for rows in row_chunks(X.shape[0], width):
-        x = dense_rows(X[rows], np.float64)
+    for _, x in chunked_rows(X, width):
         codes = encode(x)
         # A user's encoder may shape its code; units are counted in C order.
         shape = codes.shape[1:]

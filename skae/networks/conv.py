@@ -16,9 +16,10 @@ model: the autoencoder starts as PCA and learns a correction.
 import math
 from dataclasses import dataclass
 
+from .._seeds import int_seeds
 from .autoencoder import Network
-from .dense import code_regularizer, layer_seeds, seeded_dense, zero_dense
-from .spec import NetworkSpec
+from .dense import code_regularizer, seeded_dense, zero_dense
+from .spec import NetworkSpec, builds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +56,7 @@ class ConvSpec(NetworkSpec, registered=True):
     pca_shortcut: bool = False
 
 
+@builds(ConvSpec)
 def build_conv(spec, seed):
     """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``."""
     encoder_seed, decoder_seed = seed.spawn(2)
@@ -86,7 +88,7 @@ def conv_encoder(spec, seed):
 
     from .layers import Residual
 
-    seeds = layer_seeds(seed, len(spec.filters) + 1)
+    seeds = int_seeds(seed, len(spec.filters) + 1)
     body = [keras.layers.Reshape(spec.image_shape, name="to_image")]
     for i, (n_filters, layer_seed) in enumerate(zip(spec.filters, seeds, strict=False)):
         stride = 2 if spec.downsampling == "stride" else 1
@@ -128,7 +130,7 @@ def conv_decoder(spec, seed):
 
     image_shape, filters, kernel_size = spec.image_shape, spec.filters, spec.kernel_size
     activation = spec.activation
-    seeds = layer_seeds(seed, len(filters) + 2)
+    seeds = int_seeds(seed, len(filters) + 2)
     height, width = downsampled_size(image_shape, len(filters))
     output_activation = None if spec.pca_shortcut else spec.output_activation
     # The image's channels come from a last full-size layer, which with the

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._seeds import int_seeds
 from .autoencoder import Network
-from .spec import NetworkSpec
+from .spec import NetworkSpec, builds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +47,7 @@ class DenseSpec(NetworkSpec, registered=True):
     activity_l1: float = 0.0
 
 
+@builds(DenseSpec)
 def build_dense(spec, seed):
     """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``.
 
@@ -64,7 +66,7 @@ def dense_encoder(spec, seed, n_outputs=None):
     from .layers import Residual
 
     n_outputs = n_outputs or spec.n_components
-    seeds = layer_seeds(seed, len(spec.hidden_layer_sizes) + 1)
+    seeds = int_seeds(seed, len(spec.hidden_layer_sizes) + 1)
     hidden = hidden_layers(spec, spec.hidden_layer_sizes, seeds[:-1])
     regularizer = code_regularizer(spec.activity_l1)
     if spec.pca_shortcut:
@@ -97,7 +99,7 @@ def dense_decoder(spec, seed):
     from .layers import Residual
 
     mirrored = tuple(reversed(spec.hidden_layer_sizes))
-    seeds = layer_seeds(seed, len(mirrored) + 1)
+    seeds = int_seeds(seed, len(mirrored) + 1)
     hidden = hidden_layers(spec, mirrored, seeds[:-1])
     layers = [keras.Input(shape=(spec.n_components,), name="code")]
     if spec.pca_shortcut:
@@ -127,7 +129,7 @@ def start_from_pca(network, spec, X_train, seed):
     sample that streamed rows are reduced to.
     """
     from .._arrays import StreamedRows
-    from ..fitting.state import int_seed
+    from .._seeds import int_seed
 
     seed = int_seed(seed)
     if isinstance(X_train, StreamedRows):
@@ -193,11 +195,6 @@ def zero_dense(units, name):
     import keras
 
     return keras.layers.Dense(units, kernel_initializer="zeros", name=name)
-
-
-def layer_seeds(seed, n_layers):
-    """``n_layers`` int seeds, one from each of ``n_layers`` children of ``seed``."""
-    return [int(child.generate_state(1)[0]) for child in seed.spawn(n_layers)]
 
 
 def code_regularizer(activity_l1):

@@ -39,8 +39,8 @@ def truncate_autoencoder(model, n_components):
 
     ``model`` is a joined autoencoder, possibly truncated before: the new one
     wraps the full encoder and decoder again, so truncating twice nests no
-    deeper than once. The caller checks ``n_components`` (see
-    :func:`skae.estimators.ordered.check_prefix`).
+    deeper than once. The caller checks that ``n_components`` is between 1
+    and the code's width.
     """
     import keras
 

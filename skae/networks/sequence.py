@@ -9,9 +9,10 @@ each step back to the channels, then flattens into a row again.
 import math
 from dataclasses import dataclass
 
+from .._seeds import int_seeds
 from .autoencoder import Network
-from .dense import code_regularizer, layer_seeds, seeded_dense
-from .spec import NetworkSpec
+from .dense import code_regularizer, seeded_dense
+from .spec import NetworkSpec, builds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,7 @@ class SequenceSpec(NetworkSpec, registered=True):
     activity_l1: float = 0.0
 
 
+@builds(SequenceSpec)
 def build_sequence(spec, seed):
     """Return the :class:`~skae.networks.autoencoder.Network` of ``spec``."""
     encoder_seed, decoder_seed = seed.spawn(2)
@@ -58,7 +60,7 @@ def sequence_encoder(spec, seed):
 
     import keras
 
-    lstm_seed, code_seed = layer_seeds(seed, 2)
+    lstm_seed, code_seed = int_seeds(seed, 2)
     return keras.Sequential(
         [
             keras.Input(shape=(math.prod(spec.sequence_shape),), name="features"),
@@ -82,7 +84,7 @@ def sequence_decoder(spec, seed):
     import keras
 
     timesteps, channels = spec.sequence_shape
-    lstm_seed, output_seed = layer_seeds(seed, 2)
+    lstm_seed, output_seed = int_seeds(seed, 2)
     return keras.Sequential(
         [
             keras.Input(shape=(spec.n_components,), name="code"),

@@ -78,6 +78,21 @@ class CustomSpec(NetworkSpec, registered=True):
         return rest + changed
 
 
+# The function that builds the network of each kind of spec, registered by
+# the module that defines it (see :func:`builds`).
+BUILDERS = {}
+
+
+def builds(spec_class):
+    """Register the decorated ``function(spec, seed) -> Network`` for ``spec_class``."""
+
+    def register_builder(function):
+        BUILDERS[spec_class] = function
+        return function
+
+    return register_builder
+
+
 def check_continues(fitted, spec, method):
     """Raise unless ``spec`` builds what the ``fitted`` spec built.
 

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, fields
 
+from .._seeds import int_seeds
 from .autoencoder import Network
-from .dense import DenseSpec, dense_decoder, dense_encoder, layer_seeds
-from .spec import NetworkSpec
+from .dense import DenseSpec, dense_decoder, dense_encoder
+from .spec import NetworkSpec, builds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +27,7 @@ class VariationalSpec(NetworkSpec, registered=True):
     kl_weight: float = 1.0
 
 
+@builds(VariationalSpec)
 def build_variational(spec, seed):
     """Return the encoder (means and log-variances), decoder and sampling layer.
 
@@ -46,7 +48,7 @@ def build_variational(spec, seed):
     sampling = GaussianSampling(
         spec.n_components,
         kl_scale=spec.kl_weight / spec.n_features,
-        seed=layer_seeds(sampling_seed, 1)[0],
+        seed=int_seeds(sampling_seed, 1)[0],
         name="sampling",
     )
     return Network(

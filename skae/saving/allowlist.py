@@ -1,11 +1,12 @@
 """What a model file's Keras configuration may name: exactly what skae writes.
 
-The allowlist is derived, not written by hand: every registered estimator's
-networks are built (without training) from its small parameters and from
-each value of its parameters that changes which Keras objects the network
-holds (booleans, options, a rate at zero or not), and every object their
-serialized configurations name is recorded, as ``(module, class_name,
-registered_name)`` with the configuration keys it was seen with. Activations
+The allowlist is derived, not written by hand: the networks of every example
+spec the estimators register (``skae._registry.SPEC_EXAMPLES``: one per value of
+each parameter that changes which Keras objects a network holds) are built,
+untrained, by :func:`skae.networks.build.build_autoencoder`, the function every
+fit builds with, and every object their serialized configurations name is
+recorded, as ``(module, class_name, registered_name)`` with the configuration
+keys it was seen with. Activations
 and losses are settings written as names; the names allowed are those of
 skae's own options. Optimizers are the classes of ``keras.optimizers`` (the
 ``optimizer`` parameter takes any of them), with their learning-rate
@@ -38,14 +39,13 @@ writes, and layer calls whose keyword arguments are not tensors are refused.
 
 import functools
 import inspect
-import itertools
 import json
 import sys
-from numbers import Real
 
 import numpy as np
 
-from .._registry import ESTIMATORS
+from .._options import ACTIVATION_NAMES, LOSSES
+from .._registry import SPEC_EXAMPLES
 
 # Objects that run code from the file however they are named: refused with
 # their own message, whatever the allowlist says.
@@ -310,11 +310,8 @@ def _setting_names():
     """The activation and loss names skae's parameters accept, as Keras writes them."""
     import keras
 
-    from ..estimators.losses import LOSSES
-    from ..inference.numpy_pass import ACTIVATIONS
-
     names = set(LOSSES)
-    for name in ACTIVATIONS:
+    for name in ACTIVATION_NAMES:
         names.add(keras.activations.serialize(keras.activations.get(name)))
     return names
 
@@ -323,27 +320,13 @@ def _example_configs():
     """Serialized, compiled models of every registered estimator's variations."""
     import keras
 
-    from ..fitting.setup import float32_keras
-    from ..networks.autoencoder import join_autoencoder
-    from ..networks.ordered import ordered_network, truncate_autoencoder
+    from ..networks.build import build_autoencoder, float32_keras
+    from ..networks.ordered import truncate_autoencoder
 
-    rng = np.random.default_rng(0)
-    # A square and an odd width: images of either shape, and the crop that
-    # odd sizes need after pooling.
-    widths = (16, 15)
-    built = set()
     with float32_keras():
-        for cls in ESTIMATORS.values():
-            for params, n_features in itertools.product(_variations(cls), widths):
-                est = cls(2, **{**cls._small_params, **params})
-                spec = est._resolve_spec(rng.random((8, n_features)), None)
-                if spec in built:
-                    continue
-                built.add(spec)
-                network = est._build_network(spec, np.random.SeedSequence(0))
-                if spec.ordered:
-                    network = ordered_network(network, spec.n_components, 0)
-                model = join_autoencoder(*network)
+        for examples in SPEC_EXAMPLES.values():
+            for spec in examples():
+                model = build_autoencoder(spec, np.random.SeedSequence(0))
                 # An ordered model may be kept truncated to a prefix of its code.
                 models = (
                     [model, truncate_autoencoder(model, 1)] if spec.ordered else [model]
@@ -351,34 +334,3 @@ def _example_configs():
                 for model in models:
                     model.compile(optimizer="adam", loss=spec.loss)
                     yield keras.saving.serialize_keras_object(model)
-
-
-def _variations(cls):
-    """Parameter settings that change which Keras objects ``cls`` builds.
-
-    One parameter at a time away from the small parameters: each boolean both
-    ways, each option that is not an activation name, and each non-negative
-    rate at zero and above. Activations and losses are written as names,
-    allowed by name (see :func:`_setting_names`).
-    """
-    from sklearn.utils._param_validation import Interval, StrOptions
-
-    from ..estimators.parameters import TRAINING_PARAMS
-    from ..inference.numpy_pass import ACTIVATIONS
-
-    yield {}
-    for name, constraints in cls._parameter_constraints.items():
-        if name in TRAINING_PARAMS or name in ("n_components", "loss"):
-            continue
-        for constraint in constraints:
-            if constraint == "boolean":
-                yield from ({name: True}, {name: False})
-            elif isinstance(constraint, StrOptions):
-                for option in constraint.options - set(ACTIVATIONS):
-                    yield {name: option}
-            elif (
-                isinstance(constraint, Interval)
-                and constraint.type is Real
-                and constraint.left == 0
-            ):
-                yield from ({name: 0.0}, {name: 0.1})

@@ -29,11 +29,9 @@ is loaded with Keras's ``safe_mode``. Only the ``.keras`` member is written to
 disk, into a temporary folder that is removed afterwards.
 """
 
-import dataclasses
 import hashlib
 import io
 import json
-import math
 import os
 import secrets
 import sys
@@ -42,14 +40,15 @@ import zipfile
 
 import numpy as np
 
-from .._registry import ESTIMATORS, SPECS, is_estimator_class
-from .allowlist import check_config
+from .._registry import ESTIMATORS, is_estimator_class
+from .._version import __version__
 from .archive import check_seal, read_npz, read_zip, seal, unsealed_comment
 from .keras_bytes import (  # noqa: F401 - MIN_KERAS: the floor, read here too
     MIN_KERAS,
     check_keras_version,
     load_model_bytes,
 )
+from .values import Decoder, Encoder, corrupt
 
 FORMAT_NAME = "skae"
 FORMAT_VERSION = 3
@@ -59,123 +58,6 @@ MODEL = "model.keras"
 MEMBERS = (METADATA, ARRAYS, MODEL)
 # Parameters holding live objects rather than settings; saved as None.
 RUNTIME_PARAMS = ("callbacks", "distribute")
-
-
-class _Encoder:
-    """Turn a value into JSON-ready data, moving arrays aside."""
-
-    def __init__(self):
-        self.arrays = {}
-
-    def __call__(self, value, where):
-        import keras
-
-        if value is None or isinstance(value, bool | str):
-            return value
-        if isinstance(value, int) and not isinstance(value, np.integer):
-            return value
-        if isinstance(value, float) and not isinstance(value, np.floating):
-            return value if math.isfinite(value) else {"__float__": repr(value)}
-        if isinstance(value, tuple):
-            return {
-                "__tuple__": [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
-            }
-        if isinstance(value, list):
-            return [self(v, f"{where}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, dict):
-            if not all(isinstance(k, str) for k in value):
-                raise TypeError(f"Cannot save {where}: its keys must be strings.")
-            return {
-                "__dict__": {k: self(v, f"{where}[{k!r}]") for k, v in value.items()}
-            }
-        if isinstance(value, np.ndarray):
-            return self.array(value, where)
-        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
-            return {"__scalar__": [value.dtype.str, self(value.item(), where)]}
-        if isinstance(value, keras.optimizers.Optimizer):
-            config = keras.optimizers.serialize(value)
-            return {"__optimizer__": self(config, where)}
-        if type(value).__name__ in SPECS and type(value) is SPECS[type(value).__name__]:
-            fields = {
-                field.name: self(getattr(value, field.name), f"{where}.{field.name}")
-                for field in dataclasses.fields(value)
-            }
-            return {"__spec__": [type(value).__name__, fields]}
-        if isinstance(value, np.random.RandomState):
-            return {"__random_state__": self(value.get_state(legacy=False), where)}
-        raise TypeError(
-            f"Cannot save {where}: a {type(value).__name__} is not plain data. "
-            "The safe format holds numbers, strings, lists, tuples, dicts, NumPy "
-            "arrays, Keras optimizers and NumPy RandomState objects; use pickle "
-            "or joblib for anything else."
-        )
-
-    def array(self, value, where):
-        if value.dtype.kind == "O":
-            if not all(isinstance(v, str) for v in value.flat):
-                raise TypeError(f"Cannot save {where}: an object array of non-strings.")
-            return {"__strings__": [value.shape, value.ravel().tolist()]}
-        if value.dtype.kind not in "biufc":
-            raise TypeError(f"Cannot save {where}: arrays of dtype {value.dtype}.")
-        name = f"a{len(self.arrays)}"
-        self.arrays[name] = value
-        return {"__array__": name}
-
-
-class _Decoder:
-    """The inverse of :class:`_Encoder`; refuses any tag it does not know."""
-
-    def __init__(self, arrays):
-        self.arrays = arrays
-
-    def __call__(self, value):
-        if isinstance(value, list):
-            return [self(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) != 1:
-            raise _corrupt("an untagged object in skae.json")
-        ((tag, body),) = value.items()
-        if tag == "__tuple__" and isinstance(body, list):
-            return tuple(self(v) for v in body)
-        if tag == "__dict__" and isinstance(body, dict):
-            return {k: self(v) for k, v in body.items()}
-        if tag == "__float__" and body in ("nan", "inf", "-inf"):
-            return float(body)
-        if tag == "__array__" and body in self.arrays:
-            return self.arrays[body]
-        if tag == "__strings__":
-            shape, values = body
-            if not all(isinstance(v, str) for v in values):
-                raise _corrupt("a string array holding non-strings")
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            return array.reshape(shape)
-        if tag == "__scalar__":
-            dtype, item = body
-            if np.dtype(dtype).kind not in "biuf":
-                raise _corrupt(f"a scalar of dtype {dtype!r}")
-            return np.dtype(dtype).type(item)
-        if tag == "__optimizer__":
-            import keras
-
-            config = self(body)
-            check_config(config, None, where="the optimizer")
-            return keras.optimizers.deserialize(config)
-        if tag == "__spec__":
-            name, fields = body
-            if name not in SPECS or not isinstance(fields, dict):
-                raise _corrupt(f"an unknown network spec {name!r}")
-            return SPECS[name](**{key: self(value) for key, value in fields.items()})
-        if tag == "__random_state__":
-            random_state = np.random.RandomState()
-            random_state.set_state(self(body))
-            return random_state
-        raise _corrupt(f"an unknown value tag {tag!r}")
-
-
-def _corrupt(what):
-    return ValueError(f"Not a valid skae model file: it holds {what}.")
 
 
 def save(estimator, path):
@@ -239,8 +121,6 @@ def save(estimator, path):
             "skops.io.dump(obj, path), then skops.io.load(path, "
             "trusted=skae.skops_trusted_types())."
         )
-    import skae
-
     state = estimator.__getstate__()
     model = state.pop("_model_archive", None)
     params = estimator.get_params(deep=False)
@@ -255,11 +135,11 @@ def save(estimator, path):
             )
             params[name] = None
     attributes = {k: v for k, v in state.items() if k not in params}
-    encode = _Encoder()
+    encode = Encoder()
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "skae_version": skae.__version__,
+        "skae_version": __version__,
         "class": type(estimator).__name__,
         "params": {k: encode(v, f"parameter {k!r}") for k, v in params.items()},
         "attributes": {k: encode(v, f"attribute {k!r}") for k, v in attributes.items()},
@@ -360,10 +240,10 @@ def load(path, *, custom_objects=None):
     _check_hashes(metadata, members)
     cls = _estimator_class(metadata.get("class"), custom_objects)
     arrays = read_npz(members[ARRAYS], ARRAYS)
-    decode = _Decoder(arrays)
+    decode = Decoder(arrays)
     sections = [metadata.get(key) for key in ("params", "attributes")]
     if not all(isinstance(section, dict) for section in sections):
-        raise _corrupt("no mappings of parameters and attributes")
+        raise corrupt("no mappings of parameters and attributes")
     try:
         params, attributes = (
             {key: decode(value) for key, value in section.items()}
@@ -372,15 +252,15 @@ def load(path, *, custom_objects=None):
     except (TypeError, ValueError, KeyError) as exc:
         if str(exc).startswith("Not a valid skae model file"):
             raise
-        raise _corrupt(f"a malformed value ({exc!r})") from exc
+        raise corrupt(f"a malformed value ({exc!r})") from exc
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
-        raise _corrupt(f"parameters {unknown} that {cls.__name__} does not take")
+        raise corrupt(f"parameters {unknown} that {cls.__name__} does not take")
     # Fitted attributes and the model are saved together or not at all (the
     # rule of scikit-learn's check_is_fitted: names ending in an underscore).
     fitted = any(k.endswith("_") and not k.startswith("__") for k in attributes)
     if fitted != (MODEL in members):
-        raise _corrupt(
+        raise corrupt(
             "fitted attributes without a model" if fitted else "a model but no fit"
         )
 
@@ -414,7 +294,7 @@ def _read_members(path):
     members = read_zip(data, os.fspath(path), lambda name: name in MEMBERS)
     missing = [name for name in (METADATA, ARRAYS) if name not in members]
     if missing:
-        raise _corrupt(f"no {missing}")
+        raise corrupt(f"no {missing}")
     return members, sealed
 
 
@@ -424,7 +304,7 @@ def _check_hashes(metadata, members):
     if recorded is None and metadata["format_version"] < 3:
         return  # written before member hashes; the file checksum still holds
     if not isinstance(recorded, dict) or set(recorded) != set(members) - {METADATA}:
-        raise _corrupt("no SHA-256 for each of its members")
+        raise corrupt("no SHA-256 for each of its members")
     for name, digest in recorded.items():
         if hashlib.sha256(members[name]).hexdigest() != digest:
             raise ValueError(
@@ -437,29 +317,27 @@ def _read_metadata(data):
     try:
         metadata = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _corrupt("a skae.json that is not JSON") from exc
+        raise corrupt("a skae.json that is not JSON") from exc
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        raise _corrupt("a skae.json without the skae format marker")
+        raise corrupt("a skae.json without the skae format marker")
     return metadata
 
 
 def _check_version(metadata, sealed):
-    import skae
-
     version = metadata.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _corrupt("no format version")
+        raise corrupt("no format version")
     if version > FORMAT_VERSION:
         raise ValueError(
             f"This file was written by skae {metadata.get('skae_version', '?')} in "
-            f"format version {version}; skae {skae.__version__} reads format "
+            f"format version {version}; skae {__version__} reads format "
             f"versions up to {FORMAT_VERSION}. Upgrade skae to load it."
         )
     if version < 1:
-        raise _corrupt(f"an unknown format version {version}")
+        raise corrupt(f"an unknown format version {version}")
     if version >= 2 and not sealed:
         # Format 2 files end in their own SHA-256; only damage removes it.
-        raise _corrupt("no checksum at its end: the file is damaged")
+        raise corrupt("no checksum at its end: the file is damaged")
 
 
 def _estimator_class(name, custom_objects):

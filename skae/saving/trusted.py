@@ -1,6 +1,6 @@
 """The types skae contributes to a skops file, for ``skops.io.load(trusted=...)``."""
 
-from .._registry import SPECS
+from .._registry import ESTIMATORS, SPECS, WRAPPERS
 
 
 def skops_trusted_types():
@@ -52,16 +52,8 @@ def skops_trusted_types():
     >>> bool(np.array_equal(same.transform(X), pipe.transform(X)))
     True
     """
-    import skae
-
-    # The estimators skae exports; BaseAutoencoder is only ever subclassed.
-    classes = [getattr(skae, name) for name in skae.__all__]
-    estimators = [
-        cls
-        for cls in classes
-        if isinstance(cls, type) and cls is not skae.BaseAutoencoder
-    ]
-    # The specs estimators resolve; the base NetworkSpec is never one of them.
+    # Every registered class but the base NetworkSpec, which no fit resolves.
     base = SPECS["NetworkSpec"]
-    specs = [cls for cls in SPECS.values() if cls is not base]
-    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in estimators + specs)
+    classes = [*ESTIMATORS.values(), *WRAPPERS.values()]
+    classes += [cls for cls in SPECS.values() if cls is not base]
+    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)

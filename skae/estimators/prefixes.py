@@ -1,23 +1,25 @@
-"""Ordered codes on the estimator side: the code size a fraction picks, and truncation.
+"""Prefixes of a code on the estimator side: R^2 of each, the one a fraction picks.
 
 ``n_components=0.95`` trains an ordered code of :func:`fraction_width` units and
 keeps the smallest prefix whose held-out R^2 reaches 0.95, as
 ``PCA(n_components=0.95)`` keeps enough components for 95% of the variance.
-:func:`truncated_copy` is ``truncate``: a fitted copy that keeps a prefix,
-without refitting.
+:func:`kept_prefix` gives the model and spec that keep a prefix, which both that
+choice and ``truncate`` use.
 """
 
 import dataclasses
 import warnings
+from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ..inference.scoring import prefix_r2
 
 # The widest code a fraction trains. Scoring every prefix costs a decoder pass
-# each, which this keeps a small part of the fit. Fashion-MNIST (10,000 rows)
-# reaches R^2 = 0.9 within it, but not 0.95 (benchmarks/bench_ordered.py).
+# each, which this keeps a small part of the fit (benchmarks/bench_ordered.py
+# measures what fractions it reaches).
 FRACTION_MAX_COMPONENTS = 128
 # Prefix R^2 is measured on at most this many rows, evenly spaced through the
 # data: every prefix costs a pass of the decoder over them. partial_fit, which
@@ -71,6 +73,13 @@ def select_prefix(estimator, X_held_out, fraction):
     return r2.size
 
 
+def kept_prefix(model, spec, n_components):
+    """The model and spec that keep the first ``n_components`` of ``spec``'s code."""
+    from ..networks.ordered import truncate_autoencoder
+
+    return truncate_autoencoder(model, n_components), truncated_spec(spec, n_components)
+
+
 def truncated_spec(spec, n_components):
     """The spec of a model that keeps the first ``n_components`` of ``spec``'s code."""
     trained = spec.trained_components or spec.n_components
@@ -97,3 +106,41 @@ def check_prefix(spec, n_components, name):
             f"{name} takes an int n_components between 1 and the trained code's "
             f"{width} units; got n_components={n_components!r}."
         )
+
+
+class PrefixMethods:
+    """``truncate``: a fitted copy that keeps a prefix of an ordered code."""
+
+    def truncate(self, n_components):
+        """Return a fitted copy that keeps the first ``n_components`` code units.
+
+        The model must have been trained with ``ordered=True`` (or a float
+        ``n_components``), so that every prefix of its code is a good code. The
+        copy's encoder outputs the first ``n_components`` units and its decoder
+        reads them, zeros standing in for the rest: the same weights, no
+        refitting. One ordered fit thus serves every code size, e.g. a
+        ``GridSearchCV`` over ``FrozenEstimator(est.truncate(k))`` for several
+        ``k``. This estimator is left as it is.
+
+        Parameters
+        ----------
+        n_components : int
+            Code units to keep, from 1 to the size of the trained code.
+
+        Returns
+        -------
+        estimator : object
+            A fitted copy with ``n_components_ == n_components``.
+        """
+        check_is_fitted(self)
+        check_prefix(self._spec, n_components, "truncate")
+        copy = deepcopy(self)
+        copy.n_components = n_components
+        model, copy._spec = kept_prefix(copy._models.model, self._spec, n_components)
+        copy._set_model(model)
+        # Prefix R^2 does not depend on the units after the prefix.
+        copy.explained_variance_ratio_ = self.explained_variance_ratio_[
+            :n_components
+        ].copy()
+        copy.reconstruction_r2_ = float(np.sum(copy.explained_variance_ratio_))
+        return copy

@@ -1,0 +1,145 @@
+"""A fit from start to end, on rows and a frozen config: a model comes back.
+
+:func:`fit_model` and :func:`partial_fit_model` take the spec the estimator
+resolved, its validated rows and its :class:`~skae.fitting.config.TrainingConfig`;
+they draw the fit's seeds, split off the validation rows, build the network
+(:func:`~skae.networks.build.build_autoencoder`) or continue the fitted one,
+and train it (:func:`~skae.fitting.loop.train`). What they return is what the
+estimator stores.
+"""
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+
+from .._arrays import StreamedRows
+from .._seeds import fit_seeds, int_seed
+from ..networks.autoencoder import split_autoencoder
+from ..networks.build import build_autoencoder
+from ..saving.keras_bytes import model_from_bytes, model_to_bytes
+from .loop import train
+from .setup import (
+    check_callbacks,
+    check_noise,
+    distribution_scope,
+    make_optimizer,
+    split_rows,
+)
+from .state import IncrementalFit
+
+
+class Trained(NamedTuple):
+    """What a fit returns: the trained model, its history, its held-out rows."""
+
+    model: object  # keras.Model
+    history: dict
+    held_out: object  # the validation rows, or the training rows without them
+
+
+def fit_model(spec, X, config, *, streamed=False, model=None, network=None):
+    """Train a new model of ``spec`` on the rows ``X``, or go on with ``model``.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        What to build (and, with ``model``, what ``model`` is).
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Validated rows.
+    config : TrainingConfig
+    streamed : bool, default=False
+        Whether ``X`` is read a batch at a time (a memmap or a sparse matrix)
+        rather than copied.
+    model : keras.Model, default=None
+        A fitted model to continue (a warm start); None builds a new one.
+    network : callable, default=None
+        ``network(spec, seed)`` for a spec no builder is registered for.
+
+    Returns
+    -------
+    trained : Trained
+    """
+    check_noise(config.noise, config.noise_type)
+    config = dataclasses.replace(config, callbacks=check_callbacks(config.callbacks))
+    init_seed, split_seed, shuffle_seed = fit_seeds(config.random_state)
+    X_train, X_val = split_rows(
+        X, config.validation_fraction, int_seed(split_seed), streamed
+    )
+    with distribution_scope(config.distribute):
+        optimizer = make_optimizer(config.optimizer, config.learning_rate)
+        if model is not None:
+            model = copy_into_scope(model, config.distribute)
+        else:
+            model = build_autoencoder(spec, init_seed, X_train, network)
+    history = train(
+        model,
+        X_train,
+        X_val,
+        config,
+        loss=spec.loss,
+        optimizer=optimizer,
+        seed=int_seed(shuffle_seed),
+        ordered_halves=split_autoencoder(model) if spec.ordered else None,
+    )
+    return Trained(model, history, X_val if X_val is not None else X_train)
+
+
+def partial_fit_model(
+    spec, X, config, run=None, *, streamed=False, model=None, network=None
+):
+    """Train one epoch on the rows ``X``, continuing the calls ``run`` counts.
+
+    The first call (``model`` None) builds the model of ``spec``; later calls
+    continue ``model`` with the optimizer (and its state) of ``run``, when it
+    is still the model's. Returns ``(model, history, run)``, ``run`` counting
+    this call.
+    """
+    check_noise(config.noise, config.noise_type)
+    config = dataclasses.replace(
+        config,
+        callbacks=check_callbacks(config.callbacks),
+        epochs=1,
+        early_stopping=False,
+    )
+    rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
+    optimizer = run and run.optimizer
+    if run is None:
+        init_seed, _, shuffle_seed = fit_seeds(config.random_state)
+        run = IncrementalFit(init_seed, shuffle_seed)
+    with distribution_scope(config.distribute):
+        if model is None:
+            model = build_autoencoder(spec, run.init_seed, rows, network)
+        else:
+            model = copy_into_scope(model, config.distribute)
+        if optimizer is None or getattr(model, "optimizer", None) is not optimizer:
+            optimizer = make_optimizer(config.optimizer, config.learning_rate)
+        else:
+            optimizer = None  # compiled by an earlier call: keep its state
+    history = train(
+        model,
+        rows,
+        None,
+        config,
+        loss=spec.loss,
+        optimizer=optimizer,
+        seed=int_seed(run.call_seed()),
+        run_eagerly=False,
+    )
+    # None where a twin of the model trained (see trainer_for).
+    trained = getattr(model, "optimizer", None)
+    return (
+        model,
+        history,
+        IncrementalFit(run.init_seed, run.shuffle_seed, run.calls + 1, trained),
+    )
+
+
+def copy_into_scope(model, strategy):
+    """``model``, copied inside ``strategy``'s scope when there is a strategy.
+
+    A strategy mirrors the variables created under its scope; a fitted model's
+    were created outside it, so a copy is made inside.
+    """
+    if strategy is None:
+        return model
+    return model_from_bytes(model_to_bytes(model))
