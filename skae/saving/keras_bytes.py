@@ -19,7 +19,7 @@ from .allowlist import check_config
 from .archive import DAMAGE_ERRORS, damaged, read_zip
 
 # The first Keras with a fix for every published advisory against loading
-# .keras files (see the README's Security section, and MIN_KERAS_ADVISORIES).
+# .keras files (see doc/security.rst, and MIN_KERAS_ADVISORIES).
 MIN_KERAS = "3.14.0"
 MIN_KERAS_ADVISORIES = (
     "CVE-2025-1550, CVE-2025-8747, CVE-2025-9905, CVE-2025-9906, "
