@@ -57,9 +57,9 @@ trained on, shows which architecture earns it, and what it costs in time.
 
 Run ``python benchmarks/bench_reconstruction.py --quick`` for a few minutes on
 the 8x8 digits, or ``--dataset fashion-mnist`` for the full comparison (up to
-2.5 hours on 2 cores with the 540 s budget and every model; the table in doc/benchmarks.rst
-took 57 minutes with ``--models pca,tutorial,default,deep --max-fit-seconds
-240``); ``--help`` lists the options. Results go to
+2.5 hours on 2 cores with the 540 s budget and every model; the table in
+doc/benchmarks.rst took 57 minutes with ``--models pca,tutorial,default,deep
+--max-fit-seconds 240``); ``--help`` lists the options. Results go to
 ``benchmarks/results/<dataset>[-quick]/``: ``results.md``, ``results.csv``,
 ``error_vs_components.png`` and ``reconstructions.png``. The table and the
 error plot are rewritten after every fit, so an interrupted run keeps the rows
