@@ -132,6 +132,7 @@ def speed_results(speed_bench, tmp_path_factory):
     return results, output
 
 
+@pytest.mark.slow
 def test_speed_benchmark_reports_every_section(speed_bench, speed_results):
     results, output = speed_results
     report = (output / "results.md").read_text()
@@ -142,6 +143,7 @@ def test_speed_benchmark_reports_every_section(speed_bench, speed_results):
     assert set(saved) == {"description", *speed_bench.SECTIONS}
 
 
+@pytest.mark.slow
 def test_speed_benchmark_times_the_numpy_path_that_matches_keras(speed_results):
     results, _ = speed_results
     models = results["inference"]["models"]
@@ -152,6 +154,7 @@ def test_speed_benchmark_times_the_numpy_path_that_matches_keras(speed_results):
         assert row["transform_1"] > 0 and row["inverse_n"] > 0
 
 
+@pytest.mark.slow
 def test_speed_benchmark_fits_compare_like_with_like(speed_results):
     results, _ = speed_results
     tutorial, deep = results["fit"]
@@ -162,6 +165,7 @@ def test_speed_benchmark_fits_compare_like_with_like(speed_results):
         assert abs(row["loss_rel_diff"]) < 0.1
 
 
+@pytest.mark.slow
 def test_profile_script_attributes_kernel_time_to_every_category(tmp_path):
     profile = load_script("profile_fit")
     rows = profile.main(["--quick", "--models", "tutorial", "--output", str(tmp_path)])
@@ -172,6 +176,7 @@ def test_profile_script_attributes_kernel_time_to_every_category(tmp_path):
     assert "| tutorial | skae fit |" in (tmp_path / "profile.md").read_text()
 
 
+@pytest.mark.slow
 def test_scaling_benchmark_fits_a_memmap_in_a_child_and_compares_with_svd(tmp_path):
     scaling = load_script("bench_scaling")
     results = scaling.main(
@@ -202,6 +207,7 @@ def test_scaling_benchmark_fits_a_memmap_in_a_child_and_compares_with_svd(tmp_pa
     assert "TF-IDF of" in (tmp_path / "out" / "results.md").read_text()
 
 
+@pytest.mark.slow
 def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     ttq = load_script("bench_time_to_quality")
     ttq.main(
@@ -233,6 +239,7 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     assert "| PCA (fit" in table and "| best |" in table
 
 
+@pytest.mark.slow
 def test_ordered_benchmark_compares_prefixes_fractions_and_search(tmp_path):
     ordered = load_script("bench_ordered")
     ordered.main(["--quick", "--search", "--output", str(tmp_path)])
@@ -248,6 +255,7 @@ def test_ordered_benchmark_compares_prefixes_fractions_and_search(tmp_path):
     assert "| 4 |" in table and "one ordered fit, truncated" in table
 
 
+@pytest.mark.slow
 def test_outlier_benchmark_scores_every_detector(tmp_path):
     outliers = load_script("bench_outliers")
     outliers.main(["--quick", "--output", str(tmp_path)])

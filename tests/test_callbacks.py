@@ -104,6 +104,7 @@ class Recorder(keras.callbacks.Callback):
         self.weights.append(self.model.get_weights())
 
 
+@pytest.mark.slow
 def test_budget_ends_an_estimator_fit_with_its_best_validation_epoch(monkeypatch):
     monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
     X = np.random.default_rng(0).random((60, 6))

@@ -18,6 +18,7 @@ from skae import AutoencoderTransformer
 distributed = pytest.importorskip("dask.distributed", reason="needs skae[dask]")
 
 
+@pytest.mark.slow
 def test_grid_search_on_a_dask_cluster_matches_a_serial_search():
     X = np.random.default_rng(0).random((120, 10))
     search = GridSearchCV(

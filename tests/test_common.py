@@ -5,6 +5,7 @@ BaseAutoencoder) is checked, with its small, shape-adaptive parameters; a new
 variant is checked without this file changing.
 """
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import AutoencoderTransformer
@@ -29,6 +30,7 @@ CHECKED = [
 ]
 
 
+@pytest.mark.slow
 @parametrize_with_checks(CHECKED)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

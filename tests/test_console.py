@@ -117,6 +117,7 @@ def test_verbose_1_written_to_a_file_stays_short_and_plain(tmp_path):
     assert lines[-1].startswith("Ran all 200 epochs in ")
 
 
+@pytest.mark.slow
 def test_early_stopping_says_why_and_which_epoch_was_kept(capsys):
     est = AutoencoderTransformer(
         2, epochs=500, n_iter_no_change=3, tol=0.5, verbose=1, random_state=0

@@ -106,6 +106,7 @@ def test_transform_matches_keras_encoder():
     assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_conv_reconstructs_digits_better_than_pca_at_same_code_size():
     """Check the defining claim on real images: 8x8 digits, an 8-number code."""
     X, _ = load_digits(return_X_y=True)

@@ -8,6 +8,7 @@ import pickle
 
 import keras
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -59,11 +60,13 @@ class ResidualAutoencoder(BaseAutoencoder):
         )
 
 
+@pytest.mark.slow
 @parametrize_with_checks([ResidualAutoencoder()])
 def test_custom_model_passes_sklearn_checks(estimator, check):
     check(estimator)
 
 
+@pytest.mark.slow
 def test_custom_model_fits_transforms_pickles_and_searches():
     X = np.random.default_rng(0).random((60, 10))
     est = ResidualAutoencoder(n_components=3, random_state=0).fit(X)

@@ -131,6 +131,7 @@ def test_transform_matches_keras_encoder():
     assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_training_reduces_reconstruction_error():
     X = make_data(n_samples=200)
     short = AutoencoderTransformer(n_components=4, epochs=1, random_state=0).fit(X)
@@ -277,6 +278,7 @@ def digits_split():
     return train_test_split(X / 16.0, test_size=0.25, random_state=0)
 
 
+@pytest.mark.slow
 def test_l1_activity_penalty_makes_codes_sparser():
     """Check the sparse autoencoder: the L1 penalty lowers the mean activation."""
     X_train, X_test = digits_split()
@@ -296,6 +298,7 @@ def test_l1_activity_penalty_makes_codes_sparser():
     assert sparse < 0.5 * plain
 
 
+@pytest.mark.slow
 def test_denoising_model_cleans_noisy_inputs_better_than_plain():
     """Check the denoising autoencoder on digits corrupted by Gaussian noise."""
     X_train, X_test = digits_split()
@@ -363,6 +366,7 @@ def test_auto_hidden_layer_sizes_grow_with_the_data(shape, expected):
     assert auto_hidden_layer_sizes(*shape) == expected
 
 
+@pytest.mark.slow
 def test_auto_hidden_layer_sizes_are_resolved_at_fit_and_kept_by_warm_start():
     X = np.random.default_rng(0).random((10_000, 256)).astype(np.float32)
     est = AutoencoderTransformer(

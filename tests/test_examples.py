@@ -13,6 +13,7 @@ from skae import AutoencoderTransformer
 from skae.datasets import load_digits as load_digits_split
 
 
+@pytest.mark.slow
 def test_readme_quick_start_runs_and_learns():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
@@ -37,6 +38,7 @@ def test_readme_quick_start_runs_and_learns():
     assert search.best_params_ == {"n_components": 16}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_components", [8, 16, 32])
 def test_default_model_reconstructs_held_out_digits_no_worse_than_pca(n_components):
     """Check the promise to PCA users: the defaults never lose to PCA(k)."""

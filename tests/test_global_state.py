@@ -174,6 +174,7 @@ def test_fitted_results_ignore_the_number_of_blas_threads(fitted, name, n_thread
         assert_same_outputs(outputs(est, X_new), expected)
 
 
+@pytest.mark.slow
 def test_fitted_results_ignore_tensorflow_thread_settings(fitted, tmp_path):
     """Check results in a process whose TensorFlow runs on one thread.
 
@@ -216,6 +217,7 @@ def test_fitted_results_ignore_tensorflow_thread_settings(fitted, tmp_path):
         assert got["score"] == expected["score"]
 
 
+@pytest.mark.slow
 def test_pickled_estimators_load_in_a_fresh_process(fitted, tmp_path):
     """Check that unpickling needs nothing imported beforehand.
 

@@ -28,6 +28,7 @@ def planar(n_samples=300, seed=0):
     return rng.normal(size=(n_samples, 2)) @ np.array([[1, 1, 0, 0], [0, 0, 1, 1]])
 
 
+@pytest.mark.slow
 @parametrize_with_checks([AutoencoderOutlierDetector(small())])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -42,6 +43,7 @@ def test_contamination_flags_that_fraction_of_the_training_rows(contamination):
     assert np.mean(labels == -1) == pytest.approx(contamination, abs=1 / len(X))
 
 
+@pytest.mark.slow
 def test_auto_contamination_flags_rows_far_off_the_training_data():
     X = planar()
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(8,), random_state=0)
@@ -63,6 +65,7 @@ def test_scores_decision_and_feature_errors_agree():
     assert_allclose(-errors.mean(axis=1), scores, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_feature_errors_point_at_the_unusual_columns():
     X = planar()
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(8,), random_state=0)

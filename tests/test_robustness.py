@@ -322,6 +322,7 @@ def dense_fit_cases(case, n_components, hidden, validation_fraction):
         check_fitted_results(est, X, n_samples, n_features, n_components)
 
 
+@pytest.mark.slow
 def test_dense_fit_gives_finite_results_or_a_clear_error():
     run_counted("fit dense", dense_fit_cases)
 
@@ -341,6 +342,7 @@ def variational_fit_cases(case, validation_fraction):
         check_fitted_results(est, X, n_samples, n_features, 2)
 
 
+@pytest.mark.slow
 def test_variational_fit_gives_finite_results_or_a_clear_error():
     run_counted("fit variational", variational_fit_cases)
 
@@ -356,6 +358,7 @@ def conv_and_sequence_fit_cases(name, case):
         check_fitted_results(est, X, n_samples, n_features, 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["conv", "sequence"])
 def test_conv_and_sequence_fit_give_finite_results_or_a_clear_error(name):
     run_counted(f"fit {name}", conv_and_sequence_fit_cases, name=name)
@@ -461,6 +464,7 @@ def sparse_fit_cases(n_samples, n_features, density, to_sparse):
         assert np.isfinite(result).all()
 
 
+@pytest.mark.slow
 def test_sparse_input_fits_transforms_and_scores():
     run_counted("fit sparse", sparse_fit_cases)
 

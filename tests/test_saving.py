@@ -520,6 +520,7 @@ def test_any_damaged_byte_or_cut_is_refused_by_the_checksum(saved, sandbox):
         assert caught.type is ValueError or "DamagedFile" in caught.typename, label
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", FORGED)
 def test_forged_damage_is_refused_with_a_value_error(
     with_arrays, sandbox, no_unpickling, target

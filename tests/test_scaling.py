@@ -62,6 +62,7 @@ VARIANTS = {
 # -- partial_fit -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", VARIANTS.values(), ids=VARIANTS.keys())
 def test_partial_fit_builds_on_the_first_call_and_continues(make):
     X = make_data(n_samples=128)
@@ -80,6 +81,7 @@ def test_partial_fit_builds_on_the_first_call_and_continues(make):
     assert est.transform(X).shape == (128, 3)
 
 
+@pytest.mark.slow
 def test_partial_fit_is_reproducible_and_matches_its_own_sequence():
     X = make_data()
     runs = []
@@ -91,6 +93,7 @@ def test_partial_fit_is_reproducible_and_matches_its_own_sequence():
     assert_array_equal(*runs)
 
 
+@pytest.mark.slow
 def test_partial_fit_loop_over_a_memmap_matches_fit(tmp_path):
     """Epochs of partial_fit over chunks of a memmap reconstruct as well as fit."""
     X = make_data(n_samples=2000)
@@ -115,6 +118,7 @@ def test_partial_fit_loop_over_a_memmap_matches_fit(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_partial_fit_after_fit_and_after_pickling_continues_the_model():
     import pickle
 
@@ -178,6 +182,7 @@ def traced_peak(function):
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("validation_fraction", [0.0, 0.1])
 def test_fit_on_a_memmap_equals_fit_in_memory(tmp_path, validation_fraction):
     X = make_data(n_samples=3000).astype(np.float32)
@@ -195,6 +200,7 @@ def test_fit_on_a_memmap_equals_fit_in_memory(tmp_path, validation_fraction):
     assert streamed.history_ == in_memory.history_
 
 
+@pytest.mark.slow
 def test_fit_transform_and_score_of_a_memmap_never_copy_it_whole(tmp_path):
     """Allocations grow with the batch, not with the rows.
 
@@ -220,6 +226,7 @@ def test_fit_transform_and_score_of_a_memmap_never_copy_it_whole(tmp_path):
 # -- sparse input ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_input_gives_the_same_results_as_dense(fmt):
     X = make_data(n_samples=300)
@@ -256,6 +263,7 @@ def corpus():
     return documents
 
 
+@pytest.mark.slow
 def test_tfidf_matrix_trains_without_being_densified_whole():
     """Allocations grow with the batch, not with the rows, as for memmaps.
 
@@ -292,6 +300,7 @@ def run_script(script, folder):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_cpus_trains_like_one_device(tmp_path):
     """Run in a fresh interpreter: logical devices must be set before TF starts."""
     script = textwrap.dedent(
@@ -438,6 +447,7 @@ def run_workers(script, folder, *args, n_workers=2, timeout=240):
         )
 
 
+@pytest.mark.slow
 def test_multi_worker_strategy_over_two_processes_trains_like_one_device(tmp_path):
     """Check that two worker processes train the codes of one device.
 
@@ -461,6 +471,7 @@ def test_distribute_must_be_a_strategy():
         AutoencoderTransformer(distribute="mirrored").fit(make_data())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="needs the JAX backend"
 )

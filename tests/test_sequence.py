@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 from sklearn.decomposition import PCA
 
@@ -39,6 +40,7 @@ def test_architecture_reads_rows_as_sequences():
     assert_allclose(est.transform(X), keras_codes, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sequence_model_reconstructs_sine_waves_better_than_pca():
     """Check the defining claim: 2 numbers encode a wave's frequency and phase."""
     X_train, X_test = sine_waves(300, seed=0), sine_waves(100, seed=1)

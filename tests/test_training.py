@@ -171,6 +171,7 @@ def test_nan_forced_mid_training_restores_the_last_finite_epoch():
     assert np.isfinite(est.transform(X)).all()
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_weights_not_the_last():
     X = np.random.default_rng(0).random((64, 6))
     recorder = PoisonAt(at=None)
@@ -297,6 +298,7 @@ SUBPROCESS_FIT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_same_seed_gives_bit_identical_results_across_processes(tmp_path):
     X = np.random.default_rng(0).random((80, 7))
     out = tmp_path / "codes.npy"
@@ -334,6 +336,7 @@ TRACED_FIT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("validation_fraction", [0.0, 0.1])
 def test_fit_never_holds_a_float64_copy_of_float32_input(validation_fraction):
     """Fit copies float32 input as float32 only.
@@ -465,6 +468,7 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
     raise AssertionError(f"the fit did not reach epoch {epoch} (rc {process.poll()})")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "params, kill_after",
     [
@@ -650,6 +654,7 @@ class EpochCounter(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
+@pytest.mark.slow
 def test_warm_start_with_backup_resumes_the_interrupted_refit(tmp_path):
     """Check warm_start with a backup.
 

@@ -51,6 +51,7 @@ def make_data(n_samples=48, seed=0):
     return np.random.default_rng(seed).random((n_samples, 16))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator, grid", VARIANTS.values(), ids=IDS)
 def test_grid_search_over_own_parameter_in_two_processes(estimator, grid):
     estimator = clone(estimator).set_params(random_state=0)
@@ -72,6 +73,7 @@ def test_pickle_round_trip_is_bit_identical(estimator):
     assert_array_equal(copied.score_samples(X), est.score_samples(X))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=IDS)
 def test_same_seed_same_result_other_seed_other_weights(estimator):
     X = make_data()

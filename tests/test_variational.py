@@ -60,6 +60,7 @@ def test_score_samples_is_the_elbo(fitted, digits):
     assert np.all(kl > 0)
 
 
+@pytest.mark.slow
 def test_kl_weight_shrinks_the_posterior_towards_the_prior(digits):
     def posterior_kl(kl_weight):
         vae = VariationalAutoencoderTransformer(
