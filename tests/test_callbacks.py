@@ -49,7 +49,7 @@ def small_model():
 def test_budget_stops_after_the_epoch_that_crosses_it(monkeypatch):
     # Each reading of the clock is one second later: training's start reads it
     # once and each epoch's start and end once, so epoch e ends at 2e + 2.
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     budget = TimeBudget(7.5)
     X = np.random.default_rng(0).random((16, 4))
     history = small_model().fit(
@@ -61,7 +61,7 @@ def test_budget_stops_after_the_epoch_that_crosses_it(monkeypatch):
 
 
 def test_budget_restores_the_best_epoch_weights(monkeypatch):
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     script = ScriptedLosses([3.0, 1.0, 2.0, 4.0, 5.0])
     model = small_model()
     X = np.random.default_rng(0).random((16, 4))
@@ -73,7 +73,7 @@ def test_budget_restores_the_best_epoch_weights(monkeypatch):
 
 
 def test_budget_can_keep_the_last_weights(monkeypatch):
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     script = ScriptedLosses([3.0, 1.0, 2.0, 4.0, 5.0])
     model = small_model()
     X = np.random.default_rng(0).random((16, 4))
@@ -106,7 +106,7 @@ class Recorder(keras.callbacks.Callback):
 
 @pytest.mark.slow
 def test_budget_ends_an_estimator_fit_with_its_best_validation_epoch(monkeypatch):
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     X = np.random.default_rng(0).random((60, 6))
     recorder, budget = Recorder(), TimeBudget(11.5)
     est = AutoencoderTransformer(
@@ -184,7 +184,7 @@ class RateRecorder(keras.callbacks.Callback):
 def test_anneal_lowers_the_rate_along_a_half_cosine_over_the_budget(monkeypatch):
     # The clock is read at the start of training and at each epoch's start and
     # end: epochs last two seconds, and epoch e begins at 2e + 1.
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     recorder = RateRecorder()
     model = small_model()
     X = np.random.default_rng(0).random((16, 4))
@@ -198,7 +198,7 @@ def test_anneal_lowers_the_rate_along_a_half_cosine_over_the_budget(monkeypatch)
 
 
 def test_anneal_leaves_a_keras_schedule_alone(monkeypatch):
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", FakeClock(1.0))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", FakeClock(1.0))
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
     schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 1000, 0.5)
     model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")

@@ -170,7 +170,7 @@ def test_time_budget_says_it_ended_the_fit_and_which_epoch_was_kept(
     # Every reading of the clock is a second later: the budget runs out after a
     # few epochs, whatever the machine.
     times = itertools.count(0.0, 1.0)
-    monkeypatch.setattr("skae.callbacks.time.perf_counter", lambda: next(times))
+    monkeypatch.setattr("skae.fitting.budget.time.perf_counter", lambda: next(times))
     budget = TimeBudget(20.5)
     est = AutoencoderTransformer(
         2,
