@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from _payloads import zipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
@@ -146,14 +147,14 @@ def test_format_1_files_without_checksum_still_load(saved, tmp_path):
     metadata["format_version"] = 1
     old = tmp_path / "old.skae"
     old.write_bytes(
-        rebuild({**members, "skae.json": json.dumps(metadata)}, zipfile.ZIP_DEFLATED)
+        zipped({**members, "skae.json": json.dumps(metadata)}, zipfile.ZIP_DEFLATED)
     )
     assert_same_results(skae.load(old), est, X)
 
 
 def test_format_2_file_without_its_checksum_is_refused(saved, sandbox):
     path = sandbox / "bad.skae"
-    path.write_bytes(rebuild(members_of(saved[2]), zipfile.ZIP_DEFLATED))
+    path.write_bytes(zipped(members_of(saved[2]), zipfile.ZIP_DEFLATED))
     with pytest.raises(ValueError, match="no checksum at its end"):
         skae.load(path)
 
@@ -289,7 +290,7 @@ def test_refuses_classes_from_other_modules(saved, sandbox):
     layer = config["config"]["layers"][1]
     layer.update(module="os", class_name="system", registered_name="system")
     inner["config.json"] = json.dumps(config)
-    path = tampered(saved, sandbox, model__keras=rebuild(inner))
+    path = tampered(saved, sandbox, model__keras=zipped(inner))
     with pytest.raises(ValueError, match=r"holds os.system .registered as"):
         skae.load(path)
 
@@ -334,7 +335,7 @@ def test_refuses_path_traversal_inside_the_keras_archive(saved, sandbox):
     with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as archive:
         inner = {name: archive.read(name) for name in archive.namelist()}
     inner["assets/../../../escaped.txt"] = b"written outside?"
-    path = tampered(saved, sandbox, model__keras=rebuild(inner))
+    path = tampered(saved, sandbox, model__keras=zipped(inner))
     with pytest.raises(
         ValueError, match="Keras model archive holds the unexpected members"
     ):
@@ -414,15 +415,6 @@ def damages(data, offsets):
         yield f"cut {at}", data[:at]
 
 
-def rebuild(members, compression=zipfile.ZIP_STORED, comment=b""):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-        archive.comment = comment
-    return buffer.getvalue()
-
-
 def reseal(data):
     """``data`` with its checksum recomputed where its end is intact, as forged."""
     if not data[:-DIGEST_LENGTH].endswith(SEAL_PREFIX):
@@ -449,7 +441,7 @@ def sealed(outer):
             if name in outer
         }
         outer["skae.json"] = json.dumps(metadata)
-    return seal(rebuild(outer, zipfile.ZIP_DEFLATED, unsealed_comment()))
+    return seal(zipped(outer, zipfile.ZIP_DEFLATED, unsealed_comment()))
 
 
 def forged_cases(path, target):
@@ -468,7 +460,7 @@ def forged_cases(path, target):
     inner = members_of(io.BytesIO(outer[member]))
     content = inner[inner_name]
     return [
-        (label, sealed({**outer, member: rebuild({**inner, inner_name: d})}))
+        (label, sealed({**outer, member: zipped({**inner, inner_name: d})}))
         for label, d in damages(content, FORGED[target](content))
     ]
 
