@@ -10,6 +10,7 @@ READING_ORDER = (
     "plot_grid_search.py",
     "plot_denoising.py",
     "plot_variational.py",
+    "plot_tutorial_figures.py",
     "plot_anomaly_scores.py",
     "plot_sparse_text.py",
     "plot_custom_model.py",

@@ -10,14 +10,21 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.image import AxesImage
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.stats import norm
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 
-from skae import AutoencoderTransformer, ConvAutoencoderTransformer
+from skae import (
+    AutoencoderTransformer,
+    ConvAutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+)
 from skae.plotting import (
     CodeScatterDisplay,
+    DenoisingDisplay,
+    LatentManifoldDisplay,
     LossCurveDisplay,
     ReconstructionDisplay,
 )
@@ -254,6 +261,328 @@ def test_reconstruction_display_rejects_inconsistent_data():
         ReconstructionDisplay(np.zeros(4), [np.zeros(4)], (2, 2)).plot()
 
 
+@pytest.fixture(scope="module")
+def ae_images(digits):
+    """An autoencoder fitted on the digits as non-square (4, 16) images."""
+    X, _ = digits
+    est = AutoencoderTransformer(n_components=2, epochs=1, random_state=0)
+    return est.fit(X.reshape(-1, 4, 16))
+
+
+def test_flat_rows_are_shown_in_the_shape_of_the_images_fitted_on(digits, ae_images):
+    X, _ = digits
+    display = ReconstructionDisplay.from_estimator(ae_images, X, n_images=2)
+    assert display.images_[0, 0].get_array().shape == (4, 16)
+    assert_allclose(display.images_[0, 1].get_array(), X[1].reshape(4, 16))
+
+
+# -- DenoisingDisplay --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy(digits):
+    X, _ = digits
+    rng = np.random.default_rng(0)
+    return np.clip(X + rng.normal(scale=0.3, size=X.shape), 0, 1)
+
+
+def test_denoising_rows_hold_noisy_restored_and_clean_images(digits, ae, noisy):
+    X, _ = digits
+    display = DenoisingDisplay.from_estimator(ae, noisy, X, n_images=4)
+    assert display.axes_.shape == display.images_.shape == (3, 4)
+    assert all(isinstance(im, AxesImage) for im in display.images_.flat)
+    assert display.figure_ is display.axes_[0, 0].figure
+    assert [a.get_ylabel() for a in display.axes_[:, 0]] == [
+        "noisy",
+        "restored",
+        "clean",
+    ]
+    expected_rows = [noisy[:4], reconstruct(ae, noisy[:4]), X[:4]]
+    for i, rows in enumerate(expected_rows):
+        for j in range(4):
+            assert_allclose(
+                display.images_[i, j].get_array(),
+                rows[j].reshape(8, 8),
+                rtol=1e-6,
+                atol=1e-7,
+            )
+    assert_allclose(display.restored, reconstruct(ae, noisy[:4]), rtol=1e-6)
+    assert display.image_shape == (8, 8)
+    # All rows on the clean images' scale, so the noise shows as it is.
+    for image in display.images_.flat:
+        assert_allclose(image.get_clim(), (X[:4].min(), X[:4].max()))
+
+
+def test_denoising_without_clean_images_has_two_rows_on_the_noisy_scale(ae, noisy):
+    display = DenoisingDisplay.from_estimator(ae, noisy * 2, n_images=3)
+    assert display.images_.shape == (2, 3)
+    assert display.clean is None
+    assert [a.get_ylabel() for a in display.axes_[:, 0]] == ["noisy", "restored"]
+    for image in display.images_.flat:
+        assert_allclose(image.get_clim(), (0, (noisy[:3] * 2).max()))
+
+
+def test_denoising_random_state_picks_the_same_rows_of_both(digits, ae, noisy):
+    X, _ = digits
+    display = DenoisingDisplay.from_estimator(ae, noisy, X, n_images=5, random_state=0)
+    rows = [int(np.flatnonzero((noisy == row).all(axis=1))[0]) for row in display.noisy]
+    assert rows != list(range(5))
+    assert len(set(rows)) == 5
+    assert_allclose(display.clean, X[rows])
+
+
+def test_denoising_reads_images_as_fitted(digits, ae_images, noisy):
+    X, _ = digits
+    images = X.reshape(-1, 4, 16)
+    est = ae_images
+    noisy_images = noisy.reshape(-1, 4, 16)
+    display = DenoisingDisplay.from_estimator(est, noisy_images, images, n_images=2)
+    assert display.image_shape == (4, 16)
+    assert_allclose(display.images_[2, 1].get_array(), images[1])
+    assert_allclose(
+        display.images_[1, 1].get_array(),
+        reconstruct(est, noisy_images[:2])[1],
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+def test_denoising_draws_on_a_given_grid_and_rejects_other_shapes(digits, ae, noisy):
+    X, _ = digits
+    fig, axes = plt.subplots(3, 2, squeeze=False)
+    display = DenoisingDisplay.from_estimator(ae, noisy, X, n_images=2, ax=axes)
+    assert display.figure_ is fig
+    assert all(a is b for a, b in zip(display.axes_.flat, axes.flat, strict=True))
+    with pytest.raises(
+        ValueError, match=r"\(2, 2\): one row each for the noisy and restored images"
+    ):
+        DenoisingDisplay.from_estimator(ae, noisy, n_images=2, ax=axes)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_images": 0}, ValueError, r"between 1 and .* \(100\); got n_images=0"),
+        ({"n_images": 2.5}, TypeError, r"n_images must be an int; got float"),
+        ({"image_shape": (8, 7)}, ValueError, r"holds 56 values.*n_features=64"),
+        (
+            {"X_clean": np.zeros((99, 64))},
+            ValueError,
+            "got 99 samples in X_clean and 100 in X_noisy",
+        ),
+        (
+            {"X_clean": np.zeros((100, 63))},
+            ValueError,
+            r"clean must have the shape of noisy, \(8, 64\); got shape \(8, 63\)",
+        ),
+        ({"X_clean": np.zeros(100)}, ValueError, "X_clean must hold one flat image"),
+    ],
+)
+def test_denoising_from_estimator_rejects_bad_arguments(
+    ae, noisy, kwargs, error, match
+):
+    with pytest.raises(error, match=match):
+        DenoisingDisplay.from_estimator(ae, noisy, **kwargs)
+
+
+def test_denoising_display_rejects_inconsistent_data():
+    noisy = np.zeros((2, 4))
+    with pytest.raises(ValueError, match=r"restored must have the shape of noisy"):
+        DenoisingDisplay(noisy, np.zeros((2, 5)), (2, 2)).plot()
+    with pytest.raises(ValueError, match="noisy must be a non-empty 2-d array"):
+        DenoisingDisplay(np.zeros((0, 4)), np.zeros((0, 4)), (2, 2)).plot()
+    with pytest.raises(NotFittedError):
+        DenoisingDisplay.from_estimator(AutoencoderTransformer(), noisy)
+
+
+# -- LatentManifoldDisplay ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ae2(digits):
+    X, _ = digits
+    return AutoencoderTransformer(n_components=2, epochs=1, random_state=0).fit(X)
+
+
+@pytest.fixture(scope="module")
+def vae(digits):
+    X, _ = digits
+    return VariationalAutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(8,), epochs=1, random_state=0
+    ).fit(X)
+
+
+def tile(canvas, i, j, height, width, spacing=1):
+    top, left = i * (height + spacing), j * (width + spacing)
+    return canvas[top : top + height, left : left + width]
+
+
+def test_manifold_tiles_are_the_decoded_grid_codes(digits, ae2):
+    X, _ = digits
+    display = LatentManifoldDisplay.from_estimator(ae2, X, n_points=4)
+    assert display.grid.shape == (4, 4, 2)
+    assert display.canvas.shape == (35, 35)
+    assert display.image_shape == (8, 8)
+    assert display.spacing == 1
+    decoded = ae2.inverse_transform(display.grid.reshape(-1, 2))
+    for k, (i, j) in enumerate(np.ndindex(4, 4)):
+        assert_allclose(tile(display.canvas, i, j, 8, 8), decoded[k].reshape(8, 8))
+    # Blank rows and columns between the tiles, and nowhere else.
+    blank = np.isnan(display.canvas)
+    assert_array_equal(np.flatnonzero(blank.all(axis=1)), [8, 17, 26])
+    assert_array_equal(np.flatnonzero(blank.all(axis=0)), [8, 17, 26])
+    assert blank.sum() == 35 * 35 - 16 * 64
+    assert_allclose(display.canvas_.get_array(), display.canvas)
+    assert display.canvas_ is display.ax_.images[0]
+    assert display.figure_ is display.ax_.figure
+    assert display.canvas_.get_cmap().name == "gray"
+
+
+def test_manifold_grid_spans_the_percentiles_of_the_codes_of_X(digits, ae2):
+    X, _ = digits
+    display = LatentManifoldDisplay.from_estimator(ae2, X, n_points=5)
+    low, high = np.percentile(ae2.transform(X), [1, 99], axis=0)
+    xs, ys = np.linspace(low[0], high[0], 5), np.linspace(low[1], high[1], 5)
+    # Columns run through the first dimension, rows up through the second.
+    for i in range(5):
+        assert_allclose(display.grid[i, :, 0], xs)
+        assert_allclose(display.grid[:, i, 1], ys[::-1])
+
+
+def test_variational_grid_runs_through_the_prior_quantiles(vae):
+    display = LatentManifoldDisplay.from_estimator(vae, n_points=6)
+    quantiles = norm.ppf(np.linspace(0.05, 0.95, 6))
+    assert_allclose(display.grid[2, :, 0], quantiles)
+    assert_allclose(display.grid[:, 3, 1], quantiles[::-1])
+    assert display.canvas.shape == (53, 53)
+
+
+def test_extent_and_X_take_the_place_of_the_prior(digits, vae):
+    X, _ = digits
+    display = LatentManifoldDisplay.from_estimator(
+        vae, n_points=3, extent=(-1, 1, 0, 4)
+    )
+    assert_allclose(display.grid[0, :, 0], [-1, 0, 1])
+    assert_allclose(display.grid[:, 0, 1], [4, 2, 0])
+    display = LatentManifoldDisplay.from_estimator(vae, X, n_points=3)
+    low, high = np.percentile(vae.transform(X), [1, 99], axis=0)
+    assert_allclose(display.grid[0, :, 0], np.linspace(low[0], high[0], 3))
+
+
+def test_manifold_ticks_mark_the_codes_of_the_tiles(vae):
+    display = LatentManifoldDisplay.from_estimator(vae, n_points=15)
+    columns = np.arange(0, 15, 2)
+    assert_allclose(display.ax_.get_xticks(), columns * 9 + 3.5)
+    assert_allclose(display.ax_.get_yticks(), columns * 9 + 3.5)
+    labels = [t.get_text() for t in display.ax_.get_xticklabels()]
+    assert labels == [f"{v:.2g}" for v in display.grid[0, columns, 0]]
+    labels = [t.get_text() for t in display.ax_.get_yticklabels()]
+    assert labels == [f"{v:.2g}" for v in display.grid[columns, 0, 1]]
+    assert display.ax_.get_xlabel() == "code 0"
+    assert display.ax_.get_ylabel() == "code 1"
+
+
+def test_manifold_tiles_have_the_shape_of_the_images_fitted_on(ae_images):
+    est = ae_images
+    display = LatentManifoldDisplay.from_estimator(
+        est, extent=(0, 1, 0, 1), n_points=3, spacing=0
+    )
+    assert display.image_shape == (4, 16)
+    assert display.canvas.shape == (12, 48)
+    decoded = est.inverse_transform(display.grid.reshape(-1, 2))
+    assert decoded.shape == (9, 4, 16)
+    assert_allclose(tile(display.canvas, 1, 2, 4, 16, spacing=0), decoded[5])
+    assert not np.isnan(display.canvas).any()
+
+
+def test_manifold_reads_a_conv_image_shape_and_an_explicit_one(digits, pca):
+    X, _ = digits
+    conv = ConvAutoencoderTransformer(
+        n_components=2, image_shape=(4, 16), filters=(2,), epochs=1, random_state=0
+    ).fit(X)
+    display = LatentManifoldDisplay.from_estimator(conv, X, n_points=2)
+    assert display.canvas.shape == (9, 33)
+    pca2 = PCA(n_components=2).fit(X)
+    display = LatentManifoldDisplay.from_estimator(
+        pca2, X, n_points=2, image_shape=(16, 4, 1)
+    )
+    assert display.canvas.shape == (33, 9)
+    decoded = pca2.inverse_transform(display.grid.reshape(-1, 2))
+    assert_allclose(tile(display.canvas, 1, 0, 16, 4), decoded[2].reshape(16, 4))
+
+
+def test_manifold_draws_rgb_tiles_on_a_given_axes():
+    grid = np.zeros((2, 3, 2))
+    canvas = np.random.default_rng(0).random((4, 6, 3))
+    fig, ax = plt.subplots()
+    display = LatentManifoldDisplay(canvas, grid, (2, 2, 3)).plot(ax=ax, alpha=0.5)
+    assert display.ax_ is ax
+    assert display.figure_ is fig
+    assert display.canvas_.get_alpha() == 0.5
+    assert_allclose(display.canvas_.get_array(), canvas)
+
+
+def test_blank_pixels_between_colour_tiles_are_transparent():
+    tiles = np.random.default_rng(0).random((2, 2, 2, 2, 3))
+    canvas = np.full((5, 5, 3), np.nan)
+    for i, j in np.ndindex(2, 2):
+        canvas[3 * i : 3 * i + 2, 3 * j : 3 * j + 2] = tiles[i, j]
+    grid = np.zeros((2, 2, 2))
+    display = LatentManifoldDisplay(canvas, grid, (2, 2, 3), spacing=1).plot()
+    drawn = display.canvas_.get_array()
+    assert drawn.shape == (5, 5, 4)
+    assert_array_equal(drawn[2, :, 3], 0)
+    assert_array_equal(drawn[:, 2, 3], 0)
+    assert_allclose(drawn[3:, :2, :3], tiles[1, 0])
+    assert_array_equal(drawn[3:, :2, 3], 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_points": 1}, ValueError, "n_points must be at least 2; got n_points=1"),
+        ({"n_points": 2.0}, TypeError, r"n_points must be an int; got float"),
+        ({"extent": (0, 1, 2)}, ValueError, r"got extent=\(0, 1, 2\)"),
+        ({"extent": (1, 0, 0, 1)}, ValueError, "x_min < x_max and y_min < y_max"),
+        ({"extent": (0, np.inf, 0, 1)}, ValueError, "four finite numbers"),
+        ({"image_shape": (8, 7)}, ValueError, r"holds 56 values.*n_features=64"),
+        ({"spacing": -1}, ValueError, "non-negative int; got spacing=-1"),
+    ],
+)
+def test_manifold_from_estimator_rejects_bad_arguments(vae, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        LatentManifoldDisplay.from_estimator(vae, **kwargs)
+
+
+def test_manifold_needs_a_2d_code(digits, ae):
+    X, _ = digits
+    match = r"2-d code, but AutoencoderTransformer has n_components_=4\. Fit it"
+    with pytest.raises(ValueError, match=match):
+        LatentManifoldDisplay.from_estimator(ae, X)
+    with pytest.raises(NotFittedError):
+        LatentManifoldDisplay.from_estimator(VariationalAutoencoderTransformer(2))
+
+
+def test_manifold_without_a_prior_needs_X_or_extent(digits, ae2):
+    X, _ = digits
+    with pytest.raises(ValueError, match="AutoencoderTransformer has no prior.*pass X"):
+        LatentManifoldDisplay.from_estimator(ae2)
+    pca = PCA(n_components=2).fit(X[:, :10])
+    with pytest.raises(ValueError, match="n_features=10 is not a perfect square"):
+        LatentManifoldDisplay.from_estimator(pca, X[:, :10])
+
+
+def test_manifold_display_rejects_inconsistent_data():
+    with pytest.raises(ValueError, match=r"grid must be .*\(n_rows, n_cols, 2\)"):
+        LatentManifoldDisplay(np.zeros((4, 4)), np.zeros((2, 2)), (2, 2)).plot()
+    with pytest.raises(ValueError, match=r"so have shape \(4, 6\); got shape \(6, 4\)"):
+        LatentManifoldDisplay(np.zeros((6, 4)), np.zeros((2, 3, 2)), (2, 2)).plot()
+    with pytest.raises(ValueError, match=r"1 pixel\(s\) apart, so have shape \(5, 8\)"):
+        LatentManifoldDisplay(
+            np.zeros((4, 6)), np.zeros((2, 3, 2)), (2, 2), spacing=1
+        ).plot()
+
+
 # -- LossCurveDisplay --------------------------------------------------------------
 
 
@@ -433,6 +762,8 @@ def test_importing_skae_does_not_import_plotting_or_matplotlib():
         ReconstructionDisplay(np.zeros((1, 4)), [np.zeros((1, 4))], (2, 2)),
         LossCurveDisplay({"loss": [1.0]}),
         CodeScatterDisplay(np.zeros((3, 2))),
+        DenoisingDisplay(np.zeros((1, 4)), np.zeros((1, 4)), (2, 2)),
+        LatentManifoldDisplay(np.zeros((4, 4)), np.zeros((2, 2, 2)), (2, 2)),
     ],
     ids=lambda d: type(d).__name__,
 )

@@ -1,4 +1,4 @@
-"""Pictures of fitted autoencoders: reconstructions, loss curves and codes.
+"""Pictures of fitted autoencoders: reconstructions, losses, codes, manifolds.
 
 Each display follows scikit-learn's visualization API: the class holds the
 computed data, ``plot`` draws it and stores the matplotlib artists as attributes
@@ -10,7 +10,15 @@ matplotlib is optional (``pip install skae[plot]``); it is imported inside
 """
 
 from ._code_scatter import CodeScatterDisplay
+from ._denoising import DenoisingDisplay
 from ._loss_curve import LossCurveDisplay
+from ._manifold import LatentManifoldDisplay
 from ._reconstruction import ReconstructionDisplay
 
-__all__ = ["CodeScatterDisplay", "LossCurveDisplay", "ReconstructionDisplay"]
+__all__ = [
+    "CodeScatterDisplay",
+    "DenoisingDisplay",
+    "LatentManifoldDisplay",
+    "LossCurveDisplay",
+    "ReconstructionDisplay",
+]

@@ -42,6 +42,14 @@ def _check_image_shape(image_shape, n_features):
 
 
 def _default_image_shape(estimator, n_features):
+    """The shape of one image as the estimator was fitted on it.
+
+    The images ``fit`` saw (a ``sample_shape_`` of two or three dimensions),
+    else the estimator's ``image_shape_``, else a square of ``n_features``.
+    """
+    shape = getattr(estimator, "sample_shape_", None)
+    if shape is not None and len(shape) in (2, 3):
+        return tuple(shape)
     shape = getattr(estimator, "image_shape_", None)
     if shape is not None:
         return tuple(shape)
@@ -49,9 +57,9 @@ def _default_image_shape(estimator, n_features):
     if side * side == n_features:
         return (side, side)
     raise ValueError(
-        f"Cannot infer the image shape: {type(estimator).__name__} has no "
-        f"image_shape_ and n_features={n_features} is not a perfect square. "
-        "Pass image_shape=(height, width)."
+        f"Cannot infer the image shape: {type(estimator).__name__} was not fitted "
+        f"on images, has no image_shape_, and n_features={n_features} is not a "
+        "perfect square. Pass image_shape=(height, width)."
     )
 
 
@@ -73,8 +81,11 @@ def _check_extra_estimators(extra_estimators):
     return dict(extra_estimators)
 
 
-def _check_or_make_axes_grid(ax, n_rows, n_cols):
-    """Return ``ax`` as a 2-d object array of Axes, creating a figure if None."""
+def _check_or_make_axes_grid(ax, n_rows, n_cols, *, rows):
+    """Return ``ax`` as a 2-d object array of Axes, creating a figure if None.
+
+    ``rows`` says what the rows of the grid hold, for the error message.
+    """
     from matplotlib.axes import Axes
 
     if ax is None:
@@ -94,8 +105,8 @@ def _check_or_make_axes_grid(ax, n_rows, n_cols):
     ):
         raise ValueError(
             f"ax must be a 2-d array of matplotlib Axes of shape ({n_rows}, "
-            f"{n_cols}): one row for the originals and one per reconstruction, "
-            f"one column per image; got {_describe_ax(ax, axes)}."
+            f"{n_cols}): {rows}, one column per image; got "
+            f"{_describe_ax(ax, axes)}."
         )
     return axes
 

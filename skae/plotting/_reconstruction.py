@@ -101,24 +101,15 @@ class ReconstructionDisplay:
         labels = self._row_labels(len(reconstructions))
         shape = _check_image_shape(self.image_shape, originals.shape[1])
         rows = [originals, *reconstructions]
-        axes = _check_or_make_axes_grid(ax, len(rows), originals.shape[0])
-
-        imshow_kwargs = {"cmap": cmap, "interpolation": "nearest"}
-        if len(shape) == 2 and originals.size:
-            imshow_kwargs.update(vmin=originals.min(), vmax=originals.max())
-        imshow_kwargs.update(kwargs)
-
-        images = np.empty(axes.shape, dtype=object)
-        for i, row in enumerate(rows):
-            for j, flat in enumerate(row):
-                images[i, j] = axes[i, j].imshow(flat.reshape(shape), **imshow_kwargs)
-                axes[i, j].set_xticks([])
-                axes[i, j].set_yticks([])
-                for spine in axes[i, j].spines.values():
-                    spine.set_visible(False)
-            # Horizontal, so long estimator names do not run into the next row.
-            axes[i, 0].set_ylabel(labels[i], rotation=0, ha="right", va="center")
-
+        axes = _check_or_make_axes_grid(
+            ax,
+            len(rows),
+            originals.shape[0],
+            rows="one row for the originals and one per reconstruction",
+        )
+        images = _draw_image_rows(
+            axes, rows, labels, shape, scale=originals, cmap=cmap, **kwargs
+        )
         self.axes_ = axes
         self.images_ = images
         self.figure_ = axes[0, 0].figure
@@ -155,7 +146,9 @@ class ReconstructionDisplay:
             Number of images shown, one column each.
         image_shape : tuple of int, default=None
             ``(height, width)`` or ``(height, width, channels)`` of one image.
-            ``None`` uses the estimator's ``image_shape_`` when it has one (as
+            ``None`` uses the shape of the images in ``X`` when they are given
+            as such, else that of the images the estimator was fitted on (its
+            ``sample_shape_``), else its ``image_shape_`` when it has one (as
             :class:`~skae.ConvAutoencoderTransformer` does), otherwise a square
             single-channel image when ``n_features`` is a perfect square.
         random_state : int, RandomState instance or None, default=None
@@ -179,36 +172,9 @@ class ReconstructionDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
         extra_estimators = _check_extra_estimators(extra_estimators)
-        n_samples = _num_samples(X)
-        if not isinstance(n_images, Integral) or isinstance(n_images, bool):
-            raise TypeError(
-                f"n_images must be an int; got {type(n_images).__name__} "
-                f"({n_images!r})."
-            )
-        if not 1 <= n_images <= n_samples:
-            raise ValueError(
-                f"n_images must be between 1 and the number of samples in X "
-                f"({n_samples}); got n_images={n_images}."
-            )
-        if random_state is None:
-            rows = np.arange(n_images)
-        else:
-            rng = check_random_state(random_state)
-            rows = np.sort(rng.choice(n_samples, size=n_images, replace=False))
+        rows = _pick_rows(_num_samples(X), n_images, random_state)
         X_shown = _safe_indexing(X, rows, axis=0)
-        originals = np.asarray(X_shown, dtype=np.float64)
-        if originals.ndim in (3, 4):
-            # Images as they are held: each shown flat, its shape the default.
-            if image_shape is None:
-                image_shape = originals.shape[1:]
-            originals = originals.reshape(n_images, -1)
-        elif originals.ndim != 2:
-            raise ValueError(
-                "X must hold one flat image per row, or images of shape (n, height, "
-                f"width[, channels]); got an array of shape {originals.shape}."
-            )
-        if image_shape is None:
-            image_shape = _default_image_shape(estimator, originals.shape[1])
+        originals, image_shape = _flat_images(X_shown, "X", image_shape, estimator)
 
         labels = [type(estimator).__name__ if name is None else name]
         labels += list(extra_estimators)
@@ -252,3 +218,65 @@ class ReconstructionDisplay:
                     f"reconstructions; got {len(names)} labels."
                 )
         return ["original", *names]
+
+
+def _pick_rows(n_samples, n_images, random_state):
+    """Indices of the ``n_images`` rows shown: the first ones, or drawn sorted."""
+    if not isinstance(n_images, Integral) or isinstance(n_images, bool):
+        raise TypeError(
+            f"n_images must be an int; got {type(n_images).__name__} ({n_images!r})."
+        )
+    if not 1 <= n_images <= n_samples:
+        raise ValueError(
+            f"n_images must be between 1 and the number of samples in X "
+            f"({n_samples}); got n_images={n_images}."
+        )
+    if random_state is None:
+        return np.arange(n_images)
+    rng = check_random_state(random_state)
+    return np.sort(rng.choice(n_samples, size=n_images, replace=False))
+
+
+def _flat_images(X, name, image_shape, estimator):
+    """``X`` as float64 flat rows, and the image shape to show them in.
+
+    Images held as ``(n, height, width[, channels])`` are flattened and give
+    the default shape; flat rows take the estimator's default.
+    """
+    images = np.asarray(X, dtype=np.float64)
+    if images.ndim in (3, 4):
+        if image_shape is None:
+            image_shape = images.shape[1:]
+        images = images.reshape(images.shape[0], -1)
+    elif images.ndim != 2:
+        raise ValueError(
+            f"{name} must hold one flat image per row, or images of shape (n, "
+            f"height, width[, channels]); got an array of shape {images.shape}."
+        )
+    if image_shape is None:
+        image_shape = _default_image_shape(estimator, images.shape[1])
+    return images, image_shape
+
+
+def _draw_image_rows(axes, rows, labels, shape, *, scale, cmap, **kwargs):
+    """Draw row ``i`` of flat images on ``axes[i]``, labelled ``labels[i]``.
+
+    Single-channel images share the intensity range of ``scale`` unless
+    ``vmin`` or ``vmax`` are in ``kwargs``. Returns the AxesImage grid.
+    """
+    imshow_kwargs = {"cmap": cmap, "interpolation": "nearest"}
+    if len(shape) == 2 and scale.size:
+        imshow_kwargs.update(vmin=scale.min(), vmax=scale.max())
+    imshow_kwargs.update(kwargs)
+
+    images = np.empty(axes.shape, dtype=object)
+    for i, row in enumerate(rows):
+        for j, flat in enumerate(row):
+            images[i, j] = axes[i, j].imshow(flat.reshape(shape), **imshow_kwargs)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+            for spine in axes[i, j].spines.values():
+                spine.set_visible(False)
+        # Horizontal, so long estimator names do not run into the next row.
+        axes[i, 0].set_ylabel(labels[i], rotation=0, ha="right", va="center")
+    return images
