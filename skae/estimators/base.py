@@ -122,8 +122,8 @@ class BaseAutoencoder(
     # -- public API ---------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the autoencoder to reconstruct ``X``.
+    def fit(self, X, y=None, *, X_target=None):
+        """Train the autoencoder to reconstruct ``X``, or to output ``X_target``.
 
         Parameters
         ----------
@@ -135,16 +135,22 @@ class BaseAutoencoder(
             ``sample_shape_`` records the one seen.
         y : None
             Ignored; present so the autoencoder fits in supervised Pipelines.
+        X_target : {array-like, sparse matrix} of the shape of X, default=None
+            What the model learns to output for each row of ``X``: the clean
+            rows of corrupted inputs ``X``, to train a denoiser the Keras
+            tutorial's way. In a Pipeline, pass it as ``step__X_target``
+            (GridSearchCV splits it with ``X``), or request it with metadata
+            routing. None reconstructs ``X`` itself.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X)
+        return self._fit(X, y, X_target)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, *, X_target=None):
         """Train on the rows of ``X`` for one epoch, continuing from the last call.
 
         The first call builds the model from ``X`` as :meth:`fit` does. Every
@@ -162,37 +168,16 @@ class BaseAutoencoder(
             read a batch at a time.
         y : None
             Ignored.
+        X_target : {array-like, sparse matrix} of the shape of X, default=None
+            What the model learns to output for each row of ``X``, as in
+            :meth:`fit`.
 
         Returns
         -------
         self : object
             The estimator, trained for one more epoch.
         """
-        return self._partial_fit(X)
-
-    def save(self, path):
-        """Save the estimator to one file that loads without running code.
-
-        The file holds the parameters and fitted attributes as JSON and NumPy
-        arrays (no pickle) and the Keras model in Keras's ``.keras`` format.
-        Read it back with :func:`skae.load`, which refuses files that would run
-        code and gives bit-identical ``transform``, ``inverse_transform`` and
-        ``score``. Keras callbacks in ``callbacks`` are not saved (a warning
-        says so). The file is replaced only once it is completely written.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write; the ``.skae`` suffix is customary.
-
-        Returns
-        -------
-        path : str
-            The path written.
-        """
-        from ..saving.format import save
-
-        return save(self, path)
+        return self._partial_fit(X, y, X_target)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -203,7 +188,7 @@ class BaseAutoencoder(
 
     # -- the steps of fit and partial_fit --------------------------------------------
 
-    def _fit(self, X):
+    def _fit(self, X, y, X_target):
         """Train a new model on ``X``, or the fitted one with ``warm_start``."""
         from ..fitting.fit import fit_model
         from ..fitting.state import rollback
@@ -216,7 +201,8 @@ class BaseAutoencoder(
             continuing = self.warm_start and models is not None
             streamed = is_streamed(X)
             X, shape = self._fit_rows(X, reset=not continuing)
-            spec = self._resolve(X, shape, continuing, "fit")
+            targets = self._fit_targets(X_target, X, shape, y)
+            spec = self._resolve(X, targets, shape, continuing, "fit")
             trained = fit_model(
                 spec,
                 X,
@@ -224,6 +210,7 @@ class BaseAutoencoder(
                 streamed=streamed,
                 model=models.model if continuing else None,
                 network=self._build_network,
+                targets=targets,
             )
             fraction = self.n_components if is_fraction(self.n_components) else None
             self._store(trained, spec, X, fraction=fraction)
@@ -232,7 +219,7 @@ class BaseAutoencoder(
             self._incremental = None
         return self
 
-    def _partial_fit(self, X):
+    def _partial_fit(self, X, y, X_target):
         """Train one epoch on ``X``, continuing the last call."""
         from ..fitting.fit import Trained, partial_fit_model
         from ..fitting.state import rollback
@@ -245,7 +232,8 @@ class BaseAutoencoder(
                 first = models is None
                 streamed = is_streamed(X)
                 X, shape = self._fit_rows(X, reset=first)
-                spec = self._resolve(X, shape, not first, "partial_fit")
+                targets = self._fit_targets(X_target, X, shape, y)
+                spec = self._resolve(X, targets, shape, not first, "partial_fit")
                 model, history, run = partial_fit_model(
                     spec,
                     X,
@@ -254,6 +242,7 @@ class BaseAutoencoder(
                     streamed=streamed,
                     model=None if first else models.model,
                     network=self._build_network,
+                    targets=targets,
                 )
                 if not first:
                     history = {
@@ -267,8 +256,13 @@ class BaseAutoencoder(
                 self._incremental = run
         return self
 
-    def _resolve(self, X, sample_shape, continuing, method):
-        """This fit's spec; a continued fit must build what it continues."""
+    def _resolve(self, X, targets, sample_shape, continuing, method):
+        """This fit's spec; a continued fit must build what it continues.
+
+        The model outputs the targets (``X`` without them): their range picks
+        the ``"auto"`` loss and output, and their shape is ``X``'s.
+        """
+        outputs = X if targets is None else targets
         fitted = self._spec if continuing else None
         if fitted is not None and fitted.trained_components is not None:
             raise ValueError(
@@ -284,10 +278,10 @@ class BaseAutoencoder(
                 "held-out rows after training, which partial_fit does not have; "
                 "use fit, or an int n_components."
             )
-        spec = self._resolve_spec(X, fitted, sample_shape=sample_shape)
+        spec = self._resolve_spec(outputs, fitted, sample_shape=sample_shape)
         if fitted is not None:
             check_continues(fitted, spec, method)
-        check_loss_fits_data(X, spec.loss, spec.output_activation)
+        check_loss_fits_data(outputs, spec.loss, spec.output_activation)
         return spec
 
     def _training_config(self):

@@ -70,6 +70,30 @@ class FittedState:
         if self.__dict__.get("_handed_out"):
             self._models.hand_out()
 
+    def save(self, path):
+        """Save the estimator to one file that loads without running code.
+
+        The file holds the parameters and fitted attributes as JSON and NumPy
+        arrays (no pickle) and the Keras model in Keras's ``.keras`` format.
+        Read it back with :func:`skae.load`, which refuses files that would run
+        code and gives bit-identical ``transform``, ``inverse_transform`` and
+        ``score``. Keras callbacks in ``callbacks`` are not saved (a warning
+        says so). The file is replaced only once it is completely written.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; the ``.skae`` suffix is customary.
+
+        Returns
+        -------
+        path : str
+            The path written.
+        """
+        from ..saving.format import save
+
+        return save(self, path)
+
     def _store(self, trained, spec, X, *, fraction=None, max_rows=None):
         """Set the fitted attributes after a fit on the rows ``X``.
 

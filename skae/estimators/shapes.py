@@ -13,11 +13,18 @@ images, one or two for sequences).
 """
 
 import math
+import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from .._validation import check_float32_range, plain_rows, validate_rows
+from .._validation import (
+    FLOAT_DTYPES,
+    check_float32_range,
+    plain_rows,
+    too_large_for_float64,
+    validate_rows,
+)
 
 
 class SampleShapes:
@@ -56,6 +63,44 @@ class SampleShapes:
         X = validate_rows(self, X, reset=reset, accept_sparse="csr")
         check_float32_range(X)
         return X, shape or (X.shape[1],)
+
+    def _fit_targets(self, X_target, X, sample_shape, y=None):
+        """``X_target`` as validated rows of ``X``'s shape, or None.
+
+        Without targets, a ``y`` holding rows of ``X``'s shape (the clean rows
+        of the Keras tutorial's ``fit(x_noisy, x_clean)``) is not silently
+        ignored: a warning says how to train to them.
+        """
+        if X_target is None:
+            # The shape only: y may be anything a supervised Pipeline holds.
+            shape = getattr(y, "shape", None)
+            if shape is None and isinstance(y, list | tuple):
+                shape = np.shape(y)
+            if shape is not None and len(shape) >= 2 and shape[0] == X.shape[0]:
+                warnings.warn(
+                    f"{type(self).__name__}.fit ignores y, as every transformer "
+                    "does: the model learns to reconstruct X. To train from "
+                    "corrupted inputs X to clean targets, pass them as "
+                    "fit(X, X_target=X_clean) (in a Pipeline, "
+                    "step__X_target=X_clean).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            return None
+        targets, shape = to_rows(self, X_target)
+        with too_large_for_float64():
+            targets = check_array(
+                targets, accept_sparse="csr", dtype=FLOAT_DTYPES, input_name="X_target"
+            )
+        if targets.shape != X.shape or shape not in (None, sample_shape):
+            raise ValueError(
+                f"X_target holds {targets.shape[0]} samples of shape "
+                f"{shape or (targets.shape[1],)}, but X holds {X.shape[0]} of "
+                f"shape {sample_shape}: X_target must have X's shape, one target "
+                "per row of X."
+            )
+        check_float32_range(targets)
+        return targets
 
     def _rows(self, X):
         """Validated rows of ``X`` for a fitted estimator (samples flattened)."""

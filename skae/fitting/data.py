@@ -16,6 +16,7 @@ from .._arrays import StreamedRows
 def make_dataset(
     X,
     *,
+    targets=None,
     batch_size,
     shuffle,
     seed,
@@ -34,9 +35,12 @@ def make_dataset(
     autoencoder needs: ``"gaussian"`` adds noise of standard deviation
     ``noise``, ``"mask"`` sets a random fraction ``noise`` of the values to 0.
     The noise of batch ``b`` is drawn statelessly from ``(seed, e, b)`` too.
+    ``targets``, rows of ``X``'s shape, are what the model learns to output for
+    the rows of ``X`` (clean versions of corrupted inputs); None: ``X`` itself.
     """
     n_samples = X.shape[0]
     read = _row_reader(X)
+    read_targets = read if targets is None else _row_reader(targets)
     shuffle_seed, noise_seed = (
         tf.constant(int(s), dtype=tf.int64)
         for s in np.random.SeedSequence(seed).generate_state(2)
@@ -64,9 +68,10 @@ def make_dataset(
 
     def gather(step, rows):
         batch = read(rows)
+        target = batch if targets is None else read_targets(rows)
         if noise_type is None or noise == 0:
-            return batch, batch
-        return corrupt(step, batch), batch
+            return batch, target
+        return corrupt(step, batch), target
 
     return (
         tf.data.Dataset.range(first_epoch, epochs)
@@ -76,27 +81,30 @@ def make_dataset(
     )
 
 
-def make_validation_dataset(X, *, batch_size):
-    """Return a ``tf.data.Dataset`` of ``(x, x)`` batches of ``X``.
+def make_validation_dataset(X, *, batch_size, targets=None):
+    """Return a ``tf.data.Dataset`` of ``(x, target)`` batches of ``X``.
 
-    A dataset, rather than arrays, lets Keras reuse one pipeline across epochs
+    The targets are the rows of ``targets``, or of ``X`` itself when None. A
+    dataset, rather than arrays, lets Keras reuse one pipeline across epochs
     instead of rebuilding it after every epoch. In-memory rows are cached;
     streamed rows are read again each epoch.
     """
-    if isinstance(X, StreamedRows):
+    streamed = isinstance(X, StreamedRows) or isinstance(targets, StreamedRows)
+    if streamed:
         read = _row_reader(X)
+        read_targets = read if targets is None else _row_reader(targets)
         return (
             tf.data.Dataset.range(X.shape[0])
             .batch(batch_size)
-            .map(lambda rows: (read(rows),) * 2)
+            .map(lambda rows: (read(rows), read_targets(rows)))
             .prefetch(tf.data.AUTOTUNE)
         )
-    return (
-        tf.data.Dataset.from_tensor_slices(tf.constant(X, dtype=tf.float32))
-        .batch(batch_size)
-        .map(lambda batch: (batch, batch))
-        .cache()
-    )
+    inputs = tf.constant(X, dtype=tf.float32)
+    if targets is None:
+        batches = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
+        return batches.map(lambda batch: (batch, batch)).cache()
+    pairs = (inputs, tf.constant(targets, dtype=tf.float32))
+    return tf.data.Dataset.from_tensor_slices(pairs).batch(batch_size).cache()
 
 
 def _row_reader(X):

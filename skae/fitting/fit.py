@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._arrays import StreamedRows
+from .._arrays import StreamedRows, is_streamed
 from .._seeds import fit_seeds, int_seed
 from ..networks.autoencoder import split_autoencoder
 from ..networks.build import build_autoencoder
@@ -37,7 +37,9 @@ class Trained(NamedTuple):
     held_out: object  # the validation rows, or the training rows without them
 
 
-def fit_model(spec, X, config, *, streamed=False, model=None, network=None):
+def fit_model(
+    spec, X, config, *, streamed=False, model=None, network=None, targets=None
+):
     """Train a new model of ``spec`` on the rows ``X``, or go on with ``model``.
 
     Parameters
@@ -54,6 +56,9 @@ def fit_model(spec, X, config, *, streamed=False, model=None, network=None):
         A fitted model to continue (a warm start); None builds a new one.
     network : callable, default=None
         ``network(spec, seed)`` for a spec no builder is registered for.
+    targets : ndarray or sparse matrix of shape (n_samples, n_features), default=None
+        Validated rows the model learns to output for the rows of ``X`` (clean
+        versions of corrupted inputs), split as ``X`` is; None: ``X`` itself.
 
     Returns
     -------
@@ -62,9 +67,15 @@ def fit_model(spec, X, config, *, streamed=False, model=None, network=None):
     check_noise(config.noise, config.noise_type)
     config = dataclasses.replace(config, callbacks=check_callbacks(config.callbacks))
     init_seed, split_seed, shuffle_seed = fit_seeds(config.random_state)
-    X_train, X_val = split_rows(
-        X, config.validation_fraction, int_seed(split_seed), streamed
-    )
+    split = int_seed(split_seed)
+    X_train, X_val = split_rows(X, config.validation_fraction, split, streamed)
+    # The same rows of the targets: the split depends on the seed and the
+    # number of rows only.
+    T_train, T_val = (None, None)
+    if targets is not None:
+        T_train, T_val = split_rows(
+            targets, config.validation_fraction, split, is_streamed(targets)
+        )
     with distribution_scope(config.distribute):
         optimizer = make_optimizer(config.optimizer, config.learning_rate)
         if model is not None:
@@ -80,19 +91,28 @@ def fit_model(spec, X, config, *, streamed=False, model=None, network=None):
         optimizer=optimizer,
         seed=int_seed(shuffle_seed),
         ordered_halves=split_autoencoder(model) if spec.ordered else None,
+        targets=(T_train, T_val),
     )
     return Trained(model, history, X_val if X_val is not None else X_train)
 
 
 def partial_fit_model(
-    spec, X, config, run=None, *, streamed=False, model=None, network=None
+    spec,
+    X,
+    config,
+    run=None,
+    *,
+    streamed=False,
+    model=None,
+    network=None,
+    targets=None,
 ):
     """Train one epoch on the rows ``X``, continuing the calls ``run`` counts.
 
     The first call (``model`` None) builds the model of ``spec``; later calls
     continue ``model`` with the optimizer (and its state) of ``run``, when it
-    is still the model's. Returns ``(model, history, run)``, ``run`` counting
-    this call.
+    is still the model's. ``targets`` are as for :func:`fit_model`. Returns
+    ``(model, history, run)``, ``run`` counting this call.
     """
     check_noise(config.noise, config.noise_type)
     config = dataclasses.replace(
@@ -102,6 +122,12 @@ def partial_fit_model(
         early_stopping=False,
     )
     rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
+    if targets is not None:
+        targets = (
+            StreamedRows(targets)
+            if is_streamed(targets)
+            else targets.astype(np.float32, copy=False)
+        )
     optimizer = run and run.optimizer
     if run is None:
         init_seed, _, shuffle_seed = fit_seeds(config.random_state)
@@ -124,6 +150,7 @@ def partial_fit_model(
         optimizer=optimizer,
         seed=int_seed(run.call_seed()),
         run_eagerly=False,
+        targets=(targets, None),
     )
     # None where a twin of the model trained (see trainer_for).
     trained = getattr(model, "optimizer", None)

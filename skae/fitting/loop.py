@@ -40,6 +40,7 @@ def train(
     seed,
     run_eagerly=None,
     ordered_halves=None,
+    targets=(None, None),
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``, as ``config`` says.
 
@@ -59,9 +60,12 @@ def train(
     steps and no strategy distributes it. For a code trained with nested
     dropout, ``ordered_halves`` holds the model's encoder and decoder, and
     ``val_loss`` is the mean over the code's prefixes
-    (:class:`~skae.fitting.prefix_validation.PrefixValidation`). Returns the
-    per-epoch history as a dict of lists of floats.
+    (:class:`~skae.fitting.prefix_validation.PrefixValidation`). ``targets``
+    holds the rows the model learns to output for ``X_train`` and ``X_val``
+    (None: the rows themselves). Returns the per-epoch history as a dict of
+    lists of floats.
     """
+    train_targets, val_targets = targets
     n_steps = steps_per_epoch(X_train.shape[0], config.batch_size)
     if run_eagerly is None:
         run_eagerly = config.epochs * n_steps <= EAGER_MAX_STEPS
@@ -99,6 +103,7 @@ def train(
         )
         dataset = make_dataset(
             X_train,
+            targets=train_targets,
             batch_size=config.batch_size,
             shuffle=config.shuffle,
             seed=seed,
@@ -112,7 +117,9 @@ def train(
         validation = (
             None
             if X_val is None
-            else make_validation_dataset(X_val, batch_size=config.batch_size)
+            else make_validation_dataset(
+                X_val, batch_size=config.batch_size, targets=val_targets
+            )
         )
         # Sets val_loss before any other callback reads it.
         prefixes = (

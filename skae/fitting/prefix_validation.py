@@ -29,7 +29,7 @@ class PrefixValidation(keras.callbacks.Callback):
     encoder, decoder : keras.Model
         The autoencoder's halves; the code is the encoder's output.
     validation : tf.data.Dataset
-        ``(x, x)`` batches of the validation rows.
+        ``(x, target)`` batches of the validation rows.
     loss : str
         The training loss's name.
     """
@@ -49,12 +49,12 @@ class PrefixValidation(keras.callbacks.Callback):
         if logs is None:
             return
         total, rows = np.zeros(len(self.masks)), 0
-        for x, _ in self.validation:
+        for x, target in self.validation:
             codes = self.encoder(x, training=False)
             for i, mask in enumerate(self.masks):
                 # keras.ops, not NumPy's product: on PyTorch the eager call's
                 # output requires grad, which NumPy cannot read.
                 output = self.decoder(keras.ops.multiply(codes, mask), training=False)
-                total[i] += float(keras.ops.sum(self.loss(x, output)))
+                total[i] += float(keras.ops.sum(self.loss(target, output)))
             rows += int(x.shape[0])
         logs["val_loss"] = float(np.mean(total / rows))
