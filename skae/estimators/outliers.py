@@ -208,7 +208,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     def _rows(self, X):
         check_is_fitted(self)
         estimator = self.estimator_
-        X, _ = to_rows(estimator, X, fitted_shape=estimator.sample_shape_)
+        X, _ = to_rows(estimator, X, fitted=True)
         return validate_rows(self, X, reset=False, accept_sparse="csr")
 
     def __sklearn_tags__(self):

@@ -48,6 +48,10 @@ class SampleShapes:
         returns samples of this shape.
         """
         check_is_fitted(self)
+        return self._fitted_sample_shape()
+
+    def _fitted_sample_shape(self):
+        # Files and pickles from before sample shapes were recorded hold rows.
         return self.__dict__.get("_sample_shape") or (self.n_features_in_,)
 
     def _fit_rows(self, X, *, reset):
@@ -56,10 +60,8 @@ class SampleShapes:
         A continued fit must be given samples of a shape the fitted model
         reads; a ``fit`` records the shape of its own samples.
         """
-        fitted_shape = None
-        if not reset and self.__dict__.get("_models") is not None:
-            fitted_shape = self.sample_shape_
-        X, shape = to_rows(self, X, fitted_shape=fitted_shape)
+        fitted = not reset and self.__dict__.get("_models") is not None
+        X, shape = to_rows(self, X, fitted=fitted)
         X = validate_rows(self, X, reset=reset, accept_sparse="csr")
         check_float32_range(X)
         return X, shape or (X.shape[1],)
@@ -78,16 +80,16 @@ class SampleShapes:
                 shape = np.shape(y)
             if shape is not None and len(shape) >= 2 and shape[0] == X.shape[0]:
                 warnings.warn(
-                    f"{type(self).__name__}.fit ignores y, as every transformer "
-                    "does: the model learns to reconstruct X. To train from "
-                    "corrupted inputs X to clean targets, pass them as "
+                    f"{type(self).__name__} ignores y in fit and partial_fit, as "
+                    "every transformer does: the model learns to reconstruct X. "
+                    "To train from corrupted inputs X to clean targets, pass them as "
                     "fit(X, X_target=X_clean) (in a Pipeline, "
                     "step__X_target=X_clean).",
                     UserWarning,
                     stacklevel=4,
                 )
             return None
-        targets, shape = to_rows(self, X_target)
+        targets, shape = to_rows(self, X_target, input_name="X_target")
         with too_large_for_float64():
             targets = check_array(
                 targets, accept_sparse="csr", dtype=FLOAT_DTYPES, input_name="X_target"
@@ -105,7 +107,7 @@ class SampleShapes:
     def _rows(self, X):
         """Validated rows of ``X`` for a fitted estimator (samples flattened)."""
         check_is_fitted(self)
-        X, _ = to_rows(self, X, fitted_shape=self.sample_shape_)
+        X, _ = to_rows(self, X, fitted=True)
         rows = None
         if not hasattr(self, "feature_names_in_"):
             rows = plain_rows(X, self.n_features_in_)
@@ -114,14 +116,13 @@ class SampleShapes:
         return rows
 
 
-def to_rows(estimator, X, *, fitted_shape=None):
+def to_rows(estimator, X, *, fitted=False, input_name="X"):
     """Return ``(rows, sample_shape)``: ``X`` as flat rows and one sample's shape.
 
     ``sample_shape`` is None for input that is already rows (two dimensions or
     fewer, sparse matrices, DataFrames), which validation then checks as it
-    always has. With ``fitted_shape`` (the ``sample_shape_`` of a fitted
-    estimator), an array of samples must have a shape the fitted model reads:
-    see :func:`accepted_shapes`.
+    always has. For a ``fitted`` estimator, an array of samples must have a
+    shape the fitted model reads: see :func:`accepted_shapes`.
     """
     ndim = getattr(X, "ndim", None)
     if ndim is None or ndim < 3:
@@ -129,20 +130,22 @@ def to_rows(estimator, X, *, fitted_shape=None):
     X = X if isinstance(X, np.ndarray) else np.asarray(X)
     shape = tuple(int(s) for s in X.shape[1:])
     name = type(estimator).__name__
-    if fitted_shape is None:
+    if not fitted:
         allowed = getattr(estimator, "_sample_ndims", None)
         if allowed is not None and len(shape) not in allowed:
             raise ValueError(
-                f"{name} reads {estimator._sample_hint}; got X of shape "
-                f"{X.shape}. Reshape X to one of these shapes."
+                f"{name} reads {estimator._sample_hint}; got {input_name} of "
+                f"shape {X.shape}. Reshape {input_name} to one of these shapes."
             )
     else:
+        fitted_shape = estimator._fitted_sample_shape()
         accepted = accepted_shapes(estimator, fitted_shape)
         if shape not in accepted:
             spelled = " or ".join(f"(n_samples, {_inner(s)})" for s in accepted)
             raise ValueError(
-                f"X has samples of shape {shape}, but this {name} was fitted on "
-                f"samples of shape {fitted_shape}: pass X of shape {spelled}."
+                f"{input_name} has samples of shape {shape}, but this {name} was "
+                f"fitted on samples of shape {fitted_shape}: pass {input_name} of "
+                f"shape {spelled}."
             )
     return X.reshape(X.shape[0], math.prod(shape)), shape
 

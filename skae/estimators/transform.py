@@ -55,7 +55,7 @@ class TransformMethods:
         """
         check_is_fitted(self)
         Z = validate_codes(X, self.n_components_, self)
-        return from_rows(self._models.decode(Z, Z.dtype), self.sample_shape_)
+        return from_rows(self._models.decode(Z, Z.dtype), self._fitted_sample_shape())
 
     def score_samples(self, X):
         """Return the negative mean squared reconstruction error of each row.

@@ -166,7 +166,8 @@ class VariationalAutoencoderTransformer(BaseAutoencoder, registered=True):
         check_is_fitted(self)
         rng = check_random_state(random_state)
         codes = rng.standard_normal((n_samples, self.n_components_))
-        return from_rows(self._models.decode(codes, np.float64), self.sample_shape_)
+        decoded = self._models.decode(codes, np.float64)
+        return from_rows(decoded, self._fitted_sample_shape())
 
     def score_samples(self, X):
         """Return the evidence lower bound (ELBO) of each row; see Notes.
