@@ -8,6 +8,8 @@ subclass's own, such as ``image_shape_``) are read from the fit's frozen spec,
 never from parameters that changed since.
 """
 
+import copy
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -73,12 +75,8 @@ class FittedState:
     def save(self, path):
         """Save the estimator to one file that loads without running code.
 
-        The file holds the parameters and fitted attributes as JSON and NumPy
-        arrays (no pickle) and the Keras model in Keras's ``.keras`` format.
-        Read it back with :func:`skae.load`, which refuses files that would run
-        code and gives bit-identical ``transform``, ``inverse_transform`` and
-        ``score``. Keras callbacks in ``callbacks`` are not saved (a warning
-        says so). The file is replaced only once it is completely written.
+        The same as ``skae.save(self, path)``, which says what the file holds;
+        :func:`skae.load` reads it back.
 
         Parameters
         ----------
@@ -135,6 +133,21 @@ class FittedState:
 
             state["_model_archive"] = model_to_bytes(models.model)
         return state
+
+    def __deepcopy__(self, memo):
+        # A copy within this process (truncate, a user's deepcopy): the model's
+        # bytes are this process's own, so they skip the allowlist that bytes
+        # from a pickle or a file go through in __setstate__.
+        from ..saving.keras_bytes import model_from_bytes
+
+        state = self.__getstate__()
+        archive = state.pop("_model_archive", None)
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        clone.__setstate__(copy.deepcopy(state, memo))
+        if archive is not None:
+            clone._set_model(model_from_bytes(archive))
+        return clone
 
     def __setstate__(self, state):
         archive = state.pop("_model_archive", None)
