@@ -38,7 +38,7 @@ from skae import (
     SequenceAutoencoderTransformer,
     VariationalAutoencoderTransformer,
 )
-from skae.saving import format as file_format
+from skae.saving import keras_bytes
 from skae.saving.archive import seal, unsealed_comment
 
 
@@ -232,7 +232,7 @@ def test_package_metadata_refuses_keras_with_known_bypasses():
     (keras_requirement,) = [r for r in requirements if r.name == "keras"]
     assert "3.13.2" not in keras_requirement.specifier
     assert "3.14.0" in keras_requirement.specifier
-    assert str(keras_requirement.specifier) == f">={file_format.MIN_KERAS}"
+    assert str(keras_requirement.specifier) == f">={keras_bytes.MIN_KERAS}"
 
 
 def test_member_hashes_are_recorded_and_checked_first(saved):

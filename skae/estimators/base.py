@@ -227,33 +227,33 @@ class BaseAutoencoder(
 
         models = self.__dict__.get("_models")
         run = self.__dict__.get("_incremental")
-        with rollback(self, models and models.model, run and run.optimizer):
-            with float32_keras():
-                first = models is None
-                streamed = is_streamed(X)
-                X, shape = self._fit_rows(X, reset=first)
-                targets = self._fit_targets(X_target, X, shape, y)
-                spec = self._resolve(X, targets, shape, not first, "partial_fit")
-                model, history, run = partial_fit_model(
-                    spec,
-                    X,
-                    self._training_config(),
-                    run,
-                    streamed=streamed,
-                    model=None if first else models.model,
-                    network=self._build_network,
-                    targets=targets,
-                )
-                if not first:
-                    history = {
-                        key: [*self.history_.get(key, []), *values]
-                        for key, values in history.items()
-                    }
-                trained = Trained(model, history, None)
-                self._store(trained, spec, X, max_rows=PARTIAL_FIT_PREFIX_ROWS)
-                if first:
-                    self._sample_shape = shape
-                self._incremental = run
+        optimizer = run and run.optimizer
+        with rollback(self, models and models.model, optimizer), float32_keras():
+            first = models is None
+            streamed = is_streamed(X)
+            X, shape = self._fit_rows(X, reset=first)
+            targets = self._fit_targets(X_target, X, shape, y)
+            spec = self._resolve(X, targets, shape, not first, "partial_fit")
+            model, history, run = partial_fit_model(
+                spec,
+                X,
+                self._training_config(),
+                run,
+                streamed=streamed,
+                model=None if first else models.model,
+                network=self._build_network,
+                targets=targets,
+            )
+            if not first:
+                history = {
+                    key: [*self.history_.get(key, []), *values]
+                    for key, values in history.items()
+                }
+            trained = Trained(model, history, None)
+            self._store(trained, spec, X, max_rows=PARTIAL_FIT_PREFIX_ROWS)
+            if first:
+                self._sample_shape = shape
+            self._incremental = run
         return self
 
     def _resolve(self, X, targets, sample_shape, continuing, method):

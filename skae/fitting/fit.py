@@ -121,13 +121,9 @@ def partial_fit_model(
         epochs=1,
         early_stopping=False,
     )
-    rows = StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
+    rows = _training_rows(X, streamed)
     if targets is not None:
-        targets = (
-            StreamedRows(targets)
-            if is_streamed(targets)
-            else targets.astype(np.float32, copy=False)
-        )
+        targets = _training_rows(targets, is_streamed(targets))
     optimizer = run and run.optimizer
     if run is None:
         init_seed, _, shuffle_seed = fit_seeds(config.random_state)
@@ -159,6 +155,11 @@ def partial_fit_model(
         history,
         IncrementalFit(run.init_seed, run.shuffle_seed, run.calls + 1, trained),
     )
+
+
+def _training_rows(X, streamed):
+    """All the rows of ``X`` as training reads them: streamed, or float32."""
+    return StreamedRows(X) if streamed else X.astype(np.float32, copy=False)
 
 
 def copy_into_scope(model, strategy):

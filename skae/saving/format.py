@@ -18,8 +18,8 @@ The zip's comment holds the SHA-256 of every byte before it (format 2 and
 later), and ``skae.json`` the SHA-256 of each other member (format 3), all
 checked before anything is parsed. Reading never runs code from the file: it
 refuses to start under a Keras with published ``safe_mode`` bypasses
-(``MIN_KERAS``), the zip is read in memory (nothing is extracted), every member
-name is checked, every parser's failure is a ``ValueError`` (see
+(``keras_bytes.MIN_KERAS``), the zip is read in memory (nothing is extracted),
+every member name is checked, every parser's failure is a ``ValueError`` (see
 :mod:`skae.saving.archive`), the estimator class must be one of skae's or one
 the caller names, and the ``.keras`` member goes through the check every route
 that rebuilds a Keras model takes (:func:`~skae.saving.keras_bytes.load_model_bytes`):
@@ -43,11 +43,7 @@ import numpy as np
 from .._registry import ESTIMATORS, is_estimator_class
 from .._version import __version__
 from .archive import check_seal, read_npz, read_zip, seal, unsealed_comment
-from .keras_bytes import (  # noqa: F401 - MIN_KERAS: the floor, read here too
-    MIN_KERAS,
-    check_keras_version,
-    load_model_bytes,
-)
+from .keras_bytes import check_keras_version, load_model_bytes
 from .values import Decoder, Encoder, corrupt
 
 FORMAT_NAME = "skae"
