@@ -24,6 +24,25 @@ def is_streamed(X):
     return isinstance(X, np.memmap) or sp.issparse(X)
 
 
+def same_rows(X, Y, chunk=4096):
+    """Whether ``X`` and ``Y`` (arrays, memmaps or sparse) hold the same values.
+
+    Compared ``chunk`` rows at a time, so that memmapped rows are never read
+    whole.
+    """
+    if X is Y:
+        return True
+    if X.shape != Y.shape:
+        return False
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        if not np.array_equal(
+            dense_rows(X[rows], X.dtype), dense_rows(Y[rows], X.dtype)
+        ):
+            return False
+    return True
+
+
 def dense_rows(X, dtype):
     """Return rows of an array or a sparse matrix as a dense ndarray of ``dtype``."""
     if sp.issparse(X):

@@ -16,14 +16,14 @@ from sklearn.base import (
     _fit_context,
 )
 
-from .._arrays import is_streamed
+from .._arrays import is_streamed, same_rows
 from .._registry import BASES, ESTIMATORS, SPEC_EXAMPLES, register
 from ..fitting.config import TrainingConfig
 from ..networks.spec import check_continues
 from .custom import CustomNetwork
 from .examples import example_specs
 from .fitted import FittedState
-from .losses import check_loss_fits_data, resolve_output_and_loss
+from .losses import check_loss_fits_data, clip_output, resolve_output_and_loss
 from .parameters import SharedParameters
 from .prefixes import (
     PARTIAL_FIT_PREFIX_ROWS,
@@ -260,7 +260,9 @@ class BaseAutoencoder(
         """This fit's spec; a continued fit must build what it continues.
 
         The model outputs the targets (``X`` without them): their range picks
-        the ``"auto"`` loss and output, and their shape is ``X``'s.
+        the ``"auto"`` loss and output, and their shape is ``X``'s. A denoiser
+        (``noise``, or targets that differ from ``X``) may clip its output
+        (:func:`~skae.estimators.losses.clip_output`).
         """
         outputs = X if targets is None else targets
         fitted = self._spec if continuing else None
@@ -279,6 +281,11 @@ class BaseAutoencoder(
                 "use fit, or an int n_components."
             )
         spec = self._resolve_spec(outputs, fitted, sample_shape=sample_shape)
+        # Targets equal to the inputs ask for plain reconstruction.
+        denoising = self.noise > 0 or (
+            targets is not None and not same_rows(X, targets)
+        )
+        spec = clip_output(spec, outputs, denoising=denoising, fitted=fitted)
         if fitted is not None:
             check_continues(fitted, spec, method)
         check_loss_fits_data(outputs, spec.loss, spec.output_activation)

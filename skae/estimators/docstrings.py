@@ -53,9 +53,19 @@ SHARED_PARAMETERS = """\
         Corruption of the training inputs for a denoising autoencoder: the
         standard deviation of Gaussian noise, or the fraction of values set to
         zero with ``noise_type="mask"``. The targets stay clean, and
-        ``transform`` never adds noise.
+        ``transform`` never adds noise. Above 0 the fit serves denoising: the
+        held-out rows are corrupted the same way (once, with a fixed draw), so
+        that early stopping and the learning-rate schedule watch how well the
+        model restores corrupted rows rather than how well it copies clean
+        ones. See :ref:`denoising`.
     noise_type : {"gaussian", "mask"}, default="gaussian"
         Kind of corruption applied when ``noise > 0``.
+    noise_clip : "auto", None or (float, float), default="auto"
+        Range that inputs corrupted by Gaussian noise are clipped to, as the
+        Keras tutorial clips its noisy images to [0, 1]. ``"auto"`` clips to
+        (0, 1) when the training inputs lie in [0, 1] and leaves other data
+        alone; None never clips; a pair ``(low, high)`` clips to it. Mask noise
+        sets values to 0 and is never clipped.
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks run during training.
     distribute : tf.distribute.Strategy, default=None

@@ -1,5 +1,7 @@
 """How ``"auto"`` picks the loss and output activation, and the check they fit X."""
 
+import dataclasses
+
 from .._validation import inside_unit_interval
 
 
@@ -23,6 +25,31 @@ def resolve_output_and_loss(X, output_activation, loss, linear_start, fitted):
         auto[0] if output_activation == "auto" else output_activation,
         auto[1] if loss == "auto" else loss,
     )
+
+
+def clip_output(spec, outputs, *, denoising, fitted=None):
+    """``spec``, with its linear output clipped to [0, 1] where a denoiser needs it.
+
+    A denoiser (training ``noise`` above 0, or corrupted inputs given with
+    clean targets) whose network starts as PCA has a linear output, which
+    starts as PCA's reconstruction of the corrupted inputs and so reaches
+    outside [0, 1] where the noise does. When the rows it learns to output,
+    ``outputs``, lie in [0, 1] (None: rows known to), its output is clipped
+    to that range (``output_clip``). Specs without the option come back as
+    they are; a fit that continues a ``fitted`` spec keeps its choice.
+    """
+    if not any(f.name == "output_clip" for f in dataclasses.fields(spec)):
+        return spec
+    if fitted is not None:
+        clip = fitted.output_clip
+    else:
+        clip = (
+            denoising
+            and spec.pca_shortcut
+            and spec.output_activation == "linear"
+            and (outputs is None or inside_unit_interval(outputs))
+        )
+    return dataclasses.replace(spec, output_clip=bool(clip))
 
 
 def check_loss_fits_data(X, loss, output_activation):

@@ -37,6 +37,7 @@ class SharedParameters:
         "tol": [Interval(Real, 0, None, closed="left")],
         "noise": [Interval(Real, 0, None, closed="left")],
         "noise_type": [StrOptions({"gaussian", "mask"})],
+        "noise_clip": [StrOptions({"auto"}), None, tuple, list],
         "callbacks": [list, None],
         "distribute": [None, HasMethods(["scope", "experimental_distribute_dataset"])],
         "warm_start": ["boolean"],
@@ -58,6 +59,7 @@ class SharedParameters:
     tol = 1e-4
     noise = 0.0
     noise_type = "gaussian"
+    noise_clip = "auto"
     callbacks = None
     distribute = None
     warm_start = False

@@ -26,6 +26,9 @@ class TrainingConfig:
     tol : float
     noise : float
     noise_type : {"gaussian", "mask"}
+    noise_clip : "auto", None or (float, float)
+        As the estimators take it; :func:`~skae.fitting.fit.fit_model` resolves
+        ``"auto"`` to a pair or None for the rows it trains on.
     callbacks : list of keras.callbacks.Callback or None
     distribute : tf.distribute.Strategy or None
     random_state : int, RandomState instance or None
@@ -48,6 +51,7 @@ class TrainingConfig:
     tol: float
     noise: float
     noise_type: str
+    noise_clip: object
     callbacks: object
     distribute: object
     random_state: object

@@ -24,6 +24,7 @@ def make_dataset(
     first_epoch=0,
     noise_type=None,
     noise=0.0,
+    noise_clip=None,
 ):
     """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
 
@@ -35,16 +36,15 @@ def make_dataset(
     autoencoder needs: ``"gaussian"`` adds noise of standard deviation
     ``noise``, ``"mask"`` sets a random fraction ``noise`` of the values to 0.
     The noise of batch ``b`` is drawn statelessly from ``(seed, e, b)`` too.
-    ``targets``, rows of ``X``'s shape, are what the model learns to output for
-    the rows of ``X`` (clean versions of corrupted inputs); None: ``X`` itself.
+    ``noise_clip``, a ``(low, high)`` pair or None, clips the Gaussian noise's
+    corrupted inputs to that range. ``targets``, rows of ``X``'s shape, are
+    what the model learns to output for the rows of ``X`` (clean versions of
+    corrupted inputs); None: ``X`` itself.
     """
     n_samples = X.shape[0]
     read = _row_reader(X)
     read_targets = read if targets is None else _row_reader(targets)
-    shuffle_seed, noise_seed = (
-        tf.constant(int(s), dtype=tf.int64)
-        for s in np.random.SeedSequence(seed).generate_state(2)
-    )
+    shuffle_seed, noise_seed = _seeds(seed)[:2]
     n_batches = steps_per_epoch(n_samples, batch_size)
 
     def epoch_batches(epoch):
@@ -57,19 +57,12 @@ def make_dataset(
         batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
         return batches.enumerate().map(lambda b, rows: (epoch * n_batches + b, rows))
 
-    def corrupt(step, batch):
-        noise_key = tf.stack([noise_seed, step])
-        if noise_type == "gaussian":
-            return batch + noise * tf.random.stateless_normal(
-                tf.shape(batch), noise_key
-            )
-        keep = tf.random.stateless_uniform(tf.shape(batch), noise_key) >= noise
-        return batch * tf.cast(keep, batch.dtype)
+    corrupt = _corruption(noise_type, noise, noise_clip, noise_seed)
 
     def gather(step, rows):
         batch = read(rows)
         target = batch if targets is None else read_targets(rows)
-        if noise_type is None or noise == 0:
+        if corrupt is None:
             return batch, target
         return corrupt(step, batch), target
 
@@ -81,30 +74,81 @@ def make_dataset(
     )
 
 
-def make_validation_dataset(X, *, batch_size, targets=None):
+def make_validation_dataset(
+    X,
+    *,
+    batch_size,
+    targets=None,
+    seed=None,
+    noise_type=None,
+    noise=0.0,
+    noise_clip=None,
+):
     """Return a ``tf.data.Dataset`` of ``(x, target)`` batches of ``X``.
 
-    The targets are the rows of ``targets``, or of ``X`` itself when None. A
+    The targets are the rows of ``targets``, or of ``X`` itself when None. With
+    ``noise > 0`` the inputs are corrupted as :func:`make_dataset` corrupts the
+    training inputs, once for the whole fit (the noise of batch ``b`` drawn
+    statelessly from ``(seed, b)``), so that the validation loss of every epoch
+    measures the same task the model trains on: restoring corrupted rows. A
     dataset, rather than arrays, lets Keras reuse one pipeline across epochs
     instead of rebuilding it after every epoch. In-memory rows are cached;
-    streamed rows are read again each epoch.
+    streamed rows are read again each epoch (and corrupted the same way).
     """
+    corrupt = _corruption(noise_type, noise, noise_clip, _seeds(seed)[2])
     streamed = isinstance(X, StreamedRows) or isinstance(targets, StreamedRows)
     if streamed:
         read = _row_reader(X)
         read_targets = read if targets is None else _row_reader(targets)
-        return (
+        pairs = (
             tf.data.Dataset.range(X.shape[0])
             .batch(batch_size)
             .map(lambda rows: (read(rows), read_targets(rows)))
-            .prefetch(tf.data.AUTOTUNE)
         )
-    inputs = tf.constant(X, dtype=tf.float32)
-    if targets is None:
-        batches = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
-        return batches.map(lambda batch: (batch, batch)).cache()
-    pairs = (inputs, tf.constant(targets, dtype=tf.float32))
-    return tf.data.Dataset.from_tensor_slices(pairs).batch(batch_size).cache()
+    else:
+        inputs = tf.constant(X, dtype=tf.float32)
+        if targets is None:
+            batches = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
+            pairs = batches.map(lambda batch: (batch, batch))
+        else:
+            rows = (inputs, tf.constant(targets, dtype=tf.float32))
+            pairs = tf.data.Dataset.from_tensor_slices(rows).batch(batch_size)
+    if corrupt is not None:
+        pairs = pairs.enumerate().map(lambda b, pair: (corrupt(b, pair[0]), pair[1]))
+    if streamed:
+        return pairs.prefetch(tf.data.AUTOTUNE)
+    return pairs.cache()
+
+
+def _seeds(seed):
+    """The stateless seeds of a fit's shuffling, training and validation noise."""
+    if seed is None:
+        return (None, None, None)
+    return tuple(
+        tf.constant(int(s), dtype=tf.int64)
+        for s in np.random.SeedSequence(seed).generate_state(3)
+    )
+
+
+def _corruption(noise_type, noise, noise_clip, noise_seed):
+    """``corrupt(step, batch)``, drawing its noise from ``(noise_seed, step)``.
+
+    None when there is no corruption to apply.
+    """
+    if noise_type is None or noise == 0:
+        return None
+
+    def corrupt(step, batch):
+        key = tf.stack([noise_seed, tf.cast(step, tf.int64)])
+        if noise_type == "mask":
+            keep = tf.random.stateless_uniform(tf.shape(batch), key) >= noise
+            return batch * tf.cast(keep, batch.dtype)
+        noisy = batch + noise * tf.random.stateless_normal(tf.shape(batch), key)
+        if noise_clip is None:
+            return noisy
+        return tf.clip_by_value(noisy, *noise_clip)
+
+    return corrupt
 
 
 def _row_reader(X):

@@ -24,6 +24,7 @@ from .setup import (
     check_noise,
     distribution_scope,
     make_optimizer,
+    resolve_noise_clip,
     split_rows,
 )
 from .state import IncrementalFit
@@ -64,8 +65,7 @@ def fit_model(
     -------
     trained : Trained
     """
-    check_noise(config.noise, config.noise_type)
-    config = dataclasses.replace(config, callbacks=check_callbacks(config.callbacks))
+    config = _checked(config, X)
     init_seed, split_seed, shuffle_seed = fit_seeds(config.random_state)
     split = int_seed(split_seed)
     X_train, X_val = split_rows(X, config.validation_fraction, split, streamed)
@@ -114,13 +114,7 @@ def partial_fit_model(
     is still the model's. ``targets`` are as for :func:`fit_model`. Returns
     ``(model, history, run)``, ``run`` counting this call.
     """
-    check_noise(config.noise, config.noise_type)
-    config = dataclasses.replace(
-        config,
-        callbacks=check_callbacks(config.callbacks),
-        epochs=1,
-        early_stopping=False,
-    )
+    config = dataclasses.replace(_checked(config, X), epochs=1, early_stopping=False)
     rows = _training_rows(X, streamed)
     if targets is not None:
         targets = _training_rows(targets, is_streamed(targets))
@@ -154,6 +148,18 @@ def partial_fit_model(
         model,
         history,
         IncrementalFit(run.init_seed, run.shuffle_seed, run.calls + 1, trained),
+    )
+
+
+def _checked(config, X):
+    """``config`` with its callbacks checked and its ``noise_clip`` resolved."""
+    check_noise(config.noise, config.noise_type, config.noise_clip)
+    return dataclasses.replace(
+        config,
+        callbacks=check_callbacks(config.callbacks),
+        noise_clip=resolve_noise_clip(
+            config.noise_clip, config.noise, config.noise_type, X
+        ),
     )
 
 

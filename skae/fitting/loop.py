@@ -113,12 +113,22 @@ def train(
             first_epoch=min(start, config.epochs - 1),
             noise_type=config.noise_type,
             noise=config.noise,
+            noise_clip=config.noise_clip,
         )
+        # With noise, the held-out inputs are corrupted as the training inputs
+        # are: early stopping and the schedule then watch how well the model
+        # restores them, the task it trains on, not plain reconstruction.
         validation = (
             None
             if X_val is None
             else make_validation_dataset(
-                X_val, batch_size=config.batch_size, targets=val_targets
+                X_val,
+                batch_size=config.batch_size,
+                targets=val_targets,
+                seed=seed,
+                noise_type=config.noise_type,
+                noise=config.noise,
+                noise_clip=config.noise_clip,
             )
         )
         # Sets val_loss before any other callback reads it.

@@ -6,10 +6,12 @@ raises an error that names the parameter and repeats the value received.
 
 import contextlib
 import math
+from numbers import Real
 
 import numpy as np
 
 from .._arrays import StreamedRows
+from .._validation import inside_unit_interval
 
 
 def make_optimizer(optimizer, learning_rate):
@@ -35,13 +37,41 @@ def make_optimizer(optimizer, learning_rate):
     return type(optimizer).from_config(optimizer.get_config())
 
 
-def check_noise(noise, noise_type):
-    """Raise if ``noise_type="mask"`` would zero every input (``noise >= 1``)."""
+def check_noise(noise, noise_type, noise_clip="auto"):
+    """Raise if ``noise_type="mask"`` would zero every input (``noise >= 1``),
+    or if ``noise_clip`` is neither ``"auto"``, None nor a ``(low, high)`` pair.
+    """
     if noise_type == "mask" and noise >= 1:
         raise ValueError(
             "noise_type='mask' zeroes a fraction noise of the inputs, which "
             f"must be below 1; got noise={noise!r}."
         )
+    if isinstance(noise_clip, str) or noise_clip is None:
+        return
+    pair = tuple(noise_clip)
+    if not (
+        len(pair) == 2
+        and all(isinstance(v, Real) and math.isfinite(v) for v in pair)
+        and pair[0] < pair[1]
+    ):
+        raise ValueError(
+            "noise_clip must be 'auto', None or a pair (low, high) of finite "
+            f"numbers with low < high; got noise_clip={noise_clip!r}."
+        )
+
+
+def resolve_noise_clip(noise_clip, noise, noise_type, X):
+    """The ``(low, high)`` range that Gaussian-corrupted inputs are clipped to.
+
+    None when nothing is clipped: no Gaussian noise, ``noise_clip=None``, or
+    ``"auto"`` for rows ``X`` that do not all lie in [0, 1] (which ``"auto"``
+    clips to, as the Keras tutorial clips its noisy images).
+    """
+    if noise == 0 or noise_type != "gaussian" or noise_clip is None:
+        return None
+    if isinstance(noise_clip, str):
+        return (0.0, 1.0) if inside_unit_interval(X) else None
+    return tuple(float(v) for v in noise_clip)
 
 
 def check_callbacks(callbacks):

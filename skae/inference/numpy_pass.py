@@ -4,9 +4,10 @@ Calling a Keras model costs about a millisecond of framework overhead, more than
 the arithmetic of a few rows through a dense network, and more than PCA takes
 for a row. So, as scikit-learn's ``MLPRegressor._forward_pass_fast`` does, a
 few rows through a ``keras.Sequential`` of ``Dense``, ``Activation``,
-``BatchNormalization``, dropout and noise layers (identities at inference) and
-skae's ``Residual`` run in NumPy, in the input's floating dtype. Any other model
-runs on Keras's compiled call (:mod:`skae.inference.compiled`).
+``BatchNormalization``, ``ReLU``, dropout and noise layers (identities at
+inference) and skae's ``Residual`` run in NumPy, in the input's floating
+dtype. Any other model runs on Keras's compiled call
+(:mod:`skae.inference.compiled`).
 """
 
 import numpy as np
@@ -109,6 +110,10 @@ def _activate(x, function):
     return function(x)
 
 
+def _clip(x, high):
+    return np.clip(x, 0, high)
+
+
 def _residual(x, shortcut, body):
     return forward(shortcut, x) + forward(body, x)
 
@@ -121,6 +126,11 @@ def _layer_steps(layer):
     if kind == "Activation":
         activation = _activation(layer.activation)
         return None if activation is None else activation
+    if kind == "ReLU":
+        if layer.negative_slope or layer.threshold:
+            return None
+        high = None if layer.max_value is None else float(layer.max_value)
+        return [(_clip, (high,))]
     if kind == "Dense":
         activation = _activation(layer.activation)
         if activation is None or getattr(layer, "quantization_mode", None):

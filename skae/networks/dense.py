@@ -36,6 +36,10 @@ class DenseSpec(NetworkSpec, registered=True):
         Batch-normalise every hidden layer before its activation.
     activity_l1 : float
         Weight of an L1 penalty on the code.
+    output_clip : bool
+        Whether the linear output of a ``pca_shortcut`` network is clipped to
+        [0, 1]: the denoiser of data in [0, 1] never outputs values outside
+        the range its targets lie in.
     """
 
     hidden_layer_sizes: tuple = ()
@@ -45,6 +49,7 @@ class DenseSpec(NetworkSpec, registered=True):
     dropout: float = 0.0
     batch_normalization: bool = False
     activity_l1: float = 0.0
+    output_clip: bool = False
 
 
 @builds(DenseSpec)
@@ -108,7 +113,9 @@ def dense_decoder(spec, seed):
             spec.n_features, None, seeds[-1], "reconstruction"
         )
         layers.append(Residual(reconstruction, body, name="output"))
-        if spec.output_activation != "linear":
+        if spec.output_clip:
+            layers.append(keras.layers.ReLU(max_value=1.0, name="output_clip"))
+        elif spec.output_activation != "linear":
             layers.append(
                 keras.layers.Activation(
                     spec.output_activation, name="output_activation"
