@@ -270,3 +270,23 @@ def test_outlier_benchmark_scores_every_detector(tmp_path):
     # A white 2x2 patch on the rows hit, nothing elsewhere.
     assert_array_equal(corrupted[~hit], 0)
     assert_array_equal(corrupted[hit].sum(axis=1), 4)
+
+
+@pytest.mark.slow
+def test_denoising_benchmark_scores_every_method(tmp_path):
+    denoising = load_script("bench_denoising")
+    (result,) = denoising.main(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["results"] == [result]
+    assert set(result["pca"]) == {"4", "8"}
+    assert result["pca_best_k"] in (4, 8)
+    assert set(result["autoencoders"]) == set(denoising.AUTOENCODERS)
+    errors = [entry["error"] for entry in result["autoencoders"].values()]
+    errors += [*result["pca"].values(), result["kernel_pca"]["error"]]
+    assert all(0 < e < result["noisy_input_error"] * 2 for e in errors)
+    table = (tmp_path / "results.md").read_text()
+    assert "KernelPCA tuned" in table and "X_target=X_clean" in table
+    # The noise is clipped to [0, 1], as the tutorial makes its noisy images.
+    X = np.full((50, 10), 0.5)
+    N = denoising.noisy(X, 1.0, np.random.default_rng(0))
+    assert N.min() == 0 and N.max() == 1 and N.dtype == np.float32

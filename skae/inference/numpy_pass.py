@@ -4,8 +4,8 @@ Calling a Keras model costs about a millisecond of framework overhead, more than
 the arithmetic of a few rows through a dense network, and more than PCA takes
 for a row. So, as scikit-learn's ``MLPRegressor._forward_pass_fast`` does, a
 few rows through a ``keras.Sequential`` of ``Dense``, ``Activation``,
-``BatchNormalization``, ``ReLU``, dropout and noise layers (identities at
-inference) and skae's ``Residual`` run in NumPy, in the input's floating
+``BatchNormalization``, dropout and noise layers (identities at inference)
+and skae's ``Residual`` and ``Clip`` run in NumPy, in the input's floating
 dtype. Any other model runs on Keras's compiled call
 (:mod:`skae.inference.compiled`).
 """
@@ -110,8 +110,8 @@ def _activate(x, function):
     return function(x)
 
 
-def _clip(x, high):
-    return np.clip(x, 0, high)
+def _clip(x, low, high):
+    return np.clip(x, low, high)
 
 
 def _residual(x, shortcut, body):
@@ -126,11 +126,8 @@ def _layer_steps(layer):
     if kind == "Activation":
         activation = _activation(layer.activation)
         return None if activation is None else activation
-    if kind == "ReLU":
-        if layer.negative_slope or layer.threshold:
-            return None
-        high = None if layer.max_value is None else float(layer.max_value)
-        return [(_clip, (high,))]
+    if kind == "Clip":
+        return [(_clip, (layer.low, layer.high))]
     if kind == "Dense":
         activation = _activation(layer.activation)
         if activation is None or getattr(layer, "quantization_mode", None):

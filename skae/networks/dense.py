@@ -101,7 +101,7 @@ def dense_decoder(spec, seed):
 
     import keras
 
-    from .layers import Residual
+    from .layers import Clip, Residual
 
     mirrored = tuple(reversed(spec.hidden_layer_sizes))
     seeds = int_seeds(seed, len(mirrored) + 1)
@@ -114,7 +114,7 @@ def dense_decoder(spec, seed):
         )
         layers.append(Residual(reconstruction, body, name="output"))
         if spec.output_clip:
-            layers.append(keras.layers.ReLU(max_value=1.0, name="output_clip"))
+            layers.append(Clip(0.0, 1.0, name="output_clip"))
         elif spec.output_activation != "linear":
             layers.append(
                 keras.layers.Activation(

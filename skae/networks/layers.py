@@ -3,7 +3,8 @@
 ``Residual`` is the PCA-shortcut autoencoder's linear path plus a deep body;
 ``GaussianSampling`` is the variational autoencoder's sampling and KL term;
 ``NestedDropout`` trains ordered codes, and ``CodePrefix`` and ``ZeroPadCode``
-keep the first units of one (see :mod:`skae.networks.ordered`).
+keep the first units of one (see :mod:`skae.networks.ordered`); ``Clip`` bounds
+a denoiser's output.
 Registered under the package name ``skae``, so fitted models save, pickle and
 load in ``safe_mode`` like any built-in layer.
 """
@@ -247,3 +248,28 @@ class ZeroPadCode(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "width": self.width}
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class Clip(keras.layers.Layer):
+    """Clip every value to ``[low, high]``: a denoiser's output to its data's range.
+
+    Parameters
+    ----------
+    low, high : float
+        The range; values outside it become its nearest end, whose gradient
+        is zero.
+    """
+
+    def __init__(self, low=0.0, high=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.low, self.high = float(low), float(high)
+
+    def call(self, inputs):
+        return ops.clip(inputs, self.low, self.high)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "low": self.low, "high": self.high}
