@@ -50,7 +50,7 @@ DATASETS = ("digits", "fashion-mnist")
 # smaller, each fit there solving two 5,000 x 5,000 systems.
 KPCA_GRIDS = {
     "digits": ((16, 32, 64), (1, 2, 4, 8, 16, 32), (0.01, 0.1, 1, 10)),
-    "fashion-mnist": ((16, 32, 64), (0.5, 1, 2), (0.3, 1, 3)),
+    "fashion-mnist": ((64, 128, 256), (2, 4, 8), (1e-3, 1e-2, 1e-1)),
     "quick": ((8,), (4,), (0.1, 1)),
 }
 AUTOENCODERS = ("default", "noise", "clean targets")
@@ -62,7 +62,7 @@ def parse_args(argv):
     parser.add_argument("--noise", default="0.25,0.5", help="sigmas, comma-separated")
     parser.add_argument("--quick", action="store_true", help="a smoke run on digits")
     parser.add_argument("--n-components", type=int, default=32)
-    parser.add_argument("--pca-ks", default="2,4,8,16,24,32,48,64")
+    parser.add_argument("--pca-ks", default="2,4,8,16,24,32,48,64,96,128,192")
     parser.add_argument("--n-train", type=int, help="default: all, 5,000 for Fashion")
     parser.add_argument("--n-test", type=int, help="default: all, 1,000 for Fashion")
     parser.add_argument("--epochs", type=int, default=200)
