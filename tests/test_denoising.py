@@ -158,3 +158,13 @@ def test_noise_alone_beats_pca_at_its_best_k_on_noisy_digits(digits):
     ratio = error(denoiser.fit(noisy[train])) / min(pca.values())
     print(f"denoiser / best PCA: {ratio:.3f}")
     assert ratio < 0.85
+
+
+def test_the_log_says_the_held_out_rows_are_corrupted_too(digits, capsys):
+    _, noisy = digits
+    AutoencoderTransformer(4, noise=0.3, verbose=1, **TINY).fit(noisy[:200])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == (
+        "Training up to 3 epochs on 180 rows, validating on 20 with the same "
+        "gaussian noise 0.3 (val_loss: restoring them)."
+    )

@@ -149,6 +149,11 @@ def train(
                     callbacks=others,
                     per_epoch=config.verbose == 1,
                     rows=(X_train.shape[0], None if X_val is None else X_val.shape[0]),
+                    corrupted=(
+                        f"{config.noise_type} noise {config.noise:g}"
+                        if config.noise
+                        else None
+                    ),
                 )
             ]
             if config.verbose

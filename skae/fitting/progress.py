@@ -67,10 +67,21 @@ class FitProgress(keras.callbacks.Callback):
         (Keras prints its own line per epoch).
     rows : tuple of (int, int or None), default=None
         The training and validation rows, named in the first line.
+    corrupted : str, default=None
+        The corruption of a denoising fit (``"gaussian noise 0.3"``), which
+        the validation rows get too, as the first line says.
     """
 
     def __init__(
-        self, epochs, monitor, *, start=0, callbacks=(), per_epoch=True, rows=None
+        self,
+        epochs,
+        monitor,
+        *,
+        start=0,
+        callbacks=(),
+        per_epoch=True,
+        rows=None,
+        corrupted=None,
     ):
         super().__init__()
         self.epochs = epochs
@@ -79,6 +90,7 @@ class FitProgress(keras.callbacks.Callback):
         self.callbacks = list(callbacks)
         self.per_epoch = per_epoch
         self.rows = rows
+        self.corrupted = corrupted
         self.bar = None
 
     def on_train_begin(self, logs=None):
@@ -130,6 +142,10 @@ class FitProgress(keras.callbacks.Callback):
             line += f" on {n_train} rows"
             if n_val:
                 line += f", validating on {n_val}"
+                if self.corrupted:
+                    line += (
+                        f" with the same {self.corrupted} (val_loss: restoring them)"
+                    )
         return f"{line}."
 
     def _last_line(self):
