@@ -168,3 +168,16 @@ def test_the_log_says_the_held_out_rows_are_corrupted_too(digits, capsys):
         "Training up to 3 epochs on 180 rows, validating on 20 with the same "
         "gaussian noise 0.3 (val_loss: restoring them)."
     )
+
+
+def test_a_convolutional_denoiser_of_images_clips_its_output(digits):
+    from skae import ConvAutoencoderTransformer
+
+    _, noisy = digits
+    images = noisy[:200].reshape(-1, 8, 8)
+    params = dict(filters=(4,), **TINY)
+    denoiser = ConvAutoencoderTransformer(8, noise=0.3, **params).fit(images)
+    plain = ConvAutoencoderTransformer(8, **params).fit(images)
+    assert denoiser._spec.output_clip and not plain._spec.output_clip
+    out = denoiser.inverse_transform(denoiser.transform(3 * images - 1))
+    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1

@@ -45,6 +45,10 @@ class ConvSpec(NetworkSpec, registered=True):
         ``"stride"`` or ``"pool"``: how each encoder block halves the image.
     pca_shortcut : bool
         Whether both sides have a linear path that starts as PCA.
+    output_clip : bool
+        Whether the linear output of a ``pca_shortcut`` network is clipped to
+        [0, 1], as a denoiser of images in [0, 1] needs (see
+        :func:`skae.estimators.losses.clip_output`).
     """
 
     image_shape: tuple = ()
@@ -54,6 +58,7 @@ class ConvSpec(NetworkSpec, registered=True):
     activity_l1: float = 0.0
     downsampling: str = "pool"
     pca_shortcut: bool = False
+    output_clip: bool = False
 
 
 @builds(ConvSpec)
@@ -126,7 +131,7 @@ def conv_decoder(spec, seed):
 
     import keras
 
-    from .layers import Residual
+    from .layers import Clip, Residual
 
     image_shape, filters, kernel_size = spec.image_shape, spec.filters, spec.kernel_size
     activation = spec.activation
@@ -185,7 +190,9 @@ def conv_decoder(spec, seed):
         return keras.Sequential([inputs, *body], name="decoder")
     reconstruction = seeded_dense(spec.n_features, None, seeds[-1], "reconstruction")
     layers = [inputs, Residual(reconstruction, body, name="output")]
-    if spec.output_activation != "linear":
+    if spec.output_clip:
+        layers.append(Clip(0.0, 1.0, name="output_clip"))
+    elif spec.output_activation != "linear":
         layers.append(
             keras.layers.Activation(spec.output_activation, name="output_activation")
         )

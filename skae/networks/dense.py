@@ -38,8 +38,8 @@ class DenseSpec(NetworkSpec, registered=True):
         Weight of an L1 penalty on the code.
     output_clip : bool
         Whether the linear output of a ``pca_shortcut`` network is clipped to
-        [0, 1]: the denoiser of data in [0, 1] never outputs values outside
-        the range its targets lie in.
+        [0, 1], as a denoiser of data in [0, 1] needs (see
+        :func:`skae.estimators.losses.clip_output`).
     """
 
     hidden_layer_sizes: tuple = ()
