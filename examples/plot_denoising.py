@@ -81,6 +81,11 @@ for name, model in [
     )
 
 # %%
+# On the 2-core machine the docs were built on, PCA is best at k = 24
+# (0.0263); the default autoencoder gives 0.0279 (1.06x that), the one with
+# ``noise=0.25`` 0.0201 (0.76x) and the one trained to clean targets 0.0158
+# (0.60x).
+#
 # The pictures
 # ------------
 #
