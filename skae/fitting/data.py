@@ -122,8 +122,6 @@ def make_validation_dataset(
 
 def _seeds(seed):
     """The stateless seeds of a fit's shuffling, training and validation noise."""
-    if seed is None:
-        return (None, None, None)
     return tuple(
         tf.constant(int(s), dtype=tf.int64)
         for s in np.random.SeedSequence(seed).generate_state(3)
