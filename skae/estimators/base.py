@@ -16,7 +16,7 @@ from sklearn.base import (
     _fit_context,
 )
 
-from .._arrays import is_streamed, same_rows
+from .._arrays import is_streamed
 from .._registry import BASES, ESTIMATORS, SPEC_EXAMPLES, register
 from ..fitting.config import TrainingConfig
 from ..networks.spec import check_continues
@@ -281,11 +281,10 @@ class BaseAutoencoder(
                 "use fit, or an int n_components."
             )
         spec = self._resolve_spec(outputs, fitted, sample_shape=sample_shape)
-        # Targets equal to the inputs ask for plain reconstruction.
-        denoising = self.noise > 0 or (
-            targets is not None and not same_rows(X, targets)
+        inputs = None if targets is None else X
+        spec = clip_output(
+            spec, outputs, noise=self.noise, inputs=inputs, fitted=fitted
         )
-        spec = clip_output(spec, outputs, denoising=denoising, fitted=fitted)
         if fitted is not None:
             check_continues(fitted, spec, method)
         check_loss_fits_data(outputs, spec.loss, spec.output_activation)

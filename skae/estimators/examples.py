@@ -28,7 +28,7 @@ def example_specs(cls):
         est = cls(2, **{**cls._small_params, **params})
         spec = est._resolve_spec(rng.random((8, n_features)), None)
         # A denoiser's network may clip its output (see clip_output).
-        for variant in (spec, clip_output(spec, None, denoising=True)):
+        for variant in (spec, clip_output(spec, None, noise=1.0)):
             if variant not in seen:
                 seen.add(variant)
                 yield variant

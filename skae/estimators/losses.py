@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from .._arrays import same_rows
 from .._validation import inside_unit_interval
 
 
@@ -27,28 +28,30 @@ def resolve_output_and_loss(X, output_activation, loss, linear_start, fitted):
     )
 
 
-def clip_output(spec, outputs, *, denoising, fitted=None):
+def clip_output(spec, outputs, *, noise, inputs=None, fitted=None):
     """``spec``, with its linear output clipped to [0, 1] where a denoiser needs it.
 
-    A denoiser (training ``noise`` above 0, or corrupted inputs given with
-    clean targets) whose network starts as PCA has a linear output, which
-    starts as PCA's reconstruction of the corrupted inputs and so reaches
-    outside [0, 1] where the noise does. When the rows it learns to output,
-    ``outputs``, lie in [0, 1] (None: rows known to), its output is clipped
-    to that range (``output_clip``). Specs without the option come back as
-    they are; a fit that continues a ``fitted`` spec keeps its choice.
+    A denoiser (training ``noise`` above 0, or ``inputs`` that differ from the
+    targets ``outputs`` they were given with) whose network starts as PCA has a
+    linear output, which starts as PCA's reconstruction of the corrupted inputs
+    and so reaches outside [0, 1] where the noise does. When the rows it learns
+    to output, ``outputs``, lie in [0, 1] (None: rows known to), its output is
+    clipped to that range (``output_clip``). The cheap conditions are checked
+    first: the data are read only for a spec that could clip. Specs without the
+    option come back as they are; a fit that continues a ``fitted`` spec keeps
+    its choice.
     """
-    if not any(f.name == "output_clip" for f in dataclasses.fields(spec)):
+    if not hasattr(spec, "output_clip"):
         return spec
     if fitted is not None:
-        clip = fitted.output_clip
-    else:
-        clip = (
-            denoising
-            and spec.pca_shortcut
-            and spec.output_activation == "linear"
-            and (outputs is None or inside_unit_interval(outputs))
-        )
+        return dataclasses.replace(spec, output_clip=fitted.output_clip)
+    clip = (
+        spec.pca_shortcut
+        and spec.output_activation == "linear"
+        and (outputs is None or inside_unit_interval(outputs))
+        # Targets equal to the inputs ask for plain reconstruction.
+        and (noise > 0 or (inputs is not None and not same_rows(inputs, outputs)))
+    )
     return dataclasses.replace(spec, output_clip=bool(clip))
 
 

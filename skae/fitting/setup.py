@@ -37,7 +37,7 @@ def make_optimizer(optimizer, learning_rate):
     return type(optimizer).from_config(optimizer.get_config())
 
 
-def check_noise(noise, noise_type, noise_clip="auto"):
+def check_noise(noise, noise_type, noise_clip):
     """Raise if ``noise_type="mask"`` would zero every input (``noise >= 1``),
     or if ``noise_clip`` is neither ``"auto"``, None nor a ``(low, high)`` pair.
     """
