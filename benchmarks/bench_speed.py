@@ -10,10 +10,10 @@ after the other, as medians of repeats (``time.perf_counter``):
 * ``inference``: ``transform`` and ``inverse_transform`` of one row and of
   10,000 rows for every model family at ``n_components=32``, against
   ``PCA(32)`` on the same rows, and against Keras's ``predict_on_batch`` over
-  1,024-row chunks on the fitted encoder and decoder (what a well-tuned
-  hand-written Keras pipeline calls); and, for the dense models, the decoder's
-  NumPy pass against its compiled Keras call at 1 to 256 rows, which places
-  the handover between the two.
+  1,024-row and over 2,000-row chunks on the fitted encoder and decoder (what
+  a well-tuned hand-written Keras pipeline calls); and, for the dense models,
+  the decoder's NumPy pass against its compiled Keras call at 1 to 256 rows,
+  which places the handover between the two.
 * ``fit``: the tutorial's model (``Dense(32, relu)`` encoder, ``Dense(784,
   sigmoid)`` decoder, adam, binary cross-entropy, batch 256) trained for 10
   epochs on the training rows, written as the tutorial writes it with
@@ -223,19 +223,23 @@ def time_pair(transform, inverse, X1, Xn, sizes):
     }
 
 
-def paired_medians(first, second, repeats):
-    """Medians of ``first()`` and ``second()`` timed in turn, so that changes in
-    the machine's load fall on both alike."""
-    times = ([], [])
+def paired_medians(*functions, repeats):
+    """Medians of each of ``functions`` timed in turn, so that changes in the
+    machine's load fall on all alike."""
+    times = [[] for _ in functions]
     for _ in range(repeats):
-        for function, record in zip((first, second), times, strict=True):
+        for function, record in zip(functions, times, strict=True):
             start = time.perf_counter()
             function()
             record.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
+    return [statistics.median(record) for record in times]
 
 
-def keras_predict(model, X, chunk=1024):
+# The chunk sizes of the hand-written Keras calls skae is compared with.
+KERAS_CHUNKS = (1024, 2000)
+
+
+def keras_predict(model, X, chunk):
     """A well-tuned hand-written Keras call: ``predict_on_batch`` over chunks."""
     return np.concatenate(
         [model.predict_on_batch(X[i : i + chunk]) for i in range(0, len(X), chunk)]
@@ -268,20 +272,23 @@ def measure_inference(X_train, X_test, sizes, seed):
         row["predict_transform_1"] = median_seconds(
             lambda e=encoder: e.predict_on_batch(X1), sizes.predict_repeats
         )
-        row["transform_n"], row["predict_transform_n"] = paired_medians(
-            lambda m=model: m.transform(Xn),
-            lambda e=encoder: keras_predict(e, Xn),
-            sizes.many_rows_repeats,
-        )
-        row["inverse_n"], row["predict_inverse_n"] = paired_medians(
-            lambda m=model, z=Zn: m.inverse_transform(z),
-            lambda d=decoder, z=Zn: keras_predict(d, z),
-            sizes.many_rows_repeats,
-        )
-        row["transform_n_vs_keras"] = row["transform_n"] / row["predict_transform_n"]
-        row["inverse_n_vs_keras"] = row["inverse_n"] / row["predict_inverse_n"]
+        for key, method, part, inputs in (
+            ("transform", model.transform, encoder, Xn),
+            ("inverse", model.inverse_transform, decoder, Zn),
+        ):
+            row[f"{key}_n"], *keras_seconds = paired_medians(
+                lambda f=method, r=inputs: f(r),
+                *(
+                    lambda p=part, r=inputs, c=chunk: keras_predict(p, r, c)
+                    for chunk in KERAS_CHUNKS
+                ),
+                repeats=sizes.many_rows_repeats,
+            )
+            for chunk, seconds in zip(KERAS_CHUNKS, keras_seconds, strict=True):
+                row[f"predict_{key}_n_{chunk}"] = seconds
+                row[f"{key}_n_vs_keras_{chunk}"] = row[f"{key}_n"] / seconds
         # The variational encoder outputs means, then log-variances.
-        keras_codes = keras_predict(encoder, Xn)[:, : Zn.shape[1]]
+        keras_codes = keras_predict(encoder, Xn, KERAS_CHUNKS[0])[:, : Zn.shape[1]]
         row["max_abs_diff_to_keras"] = float(np.max(np.abs(Zn - keras_codes)))
         rows.append(row)
     for row in rows:
@@ -584,8 +591,14 @@ def report(results):
                     f"transform {n} rows",
                     f"inverse {n} rows",
                     "Keras 1 row",
-                    f"Keras {n} rows: transform",
-                    "inverse",
+                    *(
+                        label
+                        for chunk in KERAS_CHUNKS
+                        for label in (
+                            f"Keras, {chunk:,}-row chunks: transform",
+                            "inverse",
+                        )
+                    ),
                 ],
                 [
                     [
@@ -597,21 +610,22 @@ def report(results):
                         ms(row["predict_transform_1"])
                         if "predict_transform_1" in row
                         else "",
-                        f"{ms(row['predict_transform_n'])} "
-                        f"(skae {x(row['transform_n_vs_keras'])})"
-                        if "predict_transform_n" in row
-                        else "",
-                        f"{ms(row['predict_inverse_n'])} "
-                        f"(skae {x(row['inverse_n_vs_keras'])})"
-                        if "predict_inverse_n" in row
-                        else "",
+                        *(
+                            f"{ms(row[f'predict_{key}_n_{chunk}'])} "
+                            f"(skae {x(row[f'{key}_n_vs_keras_{chunk}'])})"
+                            if f"predict_{key}_n_{chunk}" in row
+                            else ""
+                            for chunk in KERAS_CHUNKS
+                            for key in ("transform", "inverse")
+                        ),
                     ]
                     for row in inf["models"]
                 ],
             ),
             "",
             "Keras: the fitted encoder's and decoder's `predict_on_batch` over "
-            "1,024-row chunks; skae's time on the same rows as a multiple of it.",
+            "chunks of 1,024 and of 2,000 rows; skae's time on the same rows as "
+            "a multiple of it.",
             "",
             "### inference crossover: the decoder on float64 codes, NumPy's pass "
             "against Keras's compiled call (ms)",

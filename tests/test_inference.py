@@ -109,9 +109,9 @@ def test_runner_takes_numpy_for_few_rows_and_keras_for_many(monkeypatch):
         lambda x: calls.append(len(x)) or keras_output(model, x),
     )
     run(make_data(n_samples=NUMPY_MAX_ROWS))
-    assert calls == [run.compiled.chunk_rows]  # the probe batch only, padded
+    assert calls == [compiled.MIN_CHUNK_ROWS]  # the probe batch only, padded
     run(make_data(n_samples=NUMPY_MAX_ROWS + 1))
-    assert len(calls) == 2
+    assert sum(calls[1:]) >= NUMPY_MAX_ROWS + 1  # all through Keras
 
 
 def test_compiled_rows_are_bit_identical_whatever_the_batch():
@@ -123,6 +123,62 @@ def test_compiled_rows_are_bit_identical_whatever_the_batch():
     one_by_one = np.vstack([run(X[i : i + 1]) for i in range(len(X))])
     assert_array_equal(full, one_by_one)
     assert_array_equal(run(X[::-1]), full[::-1])
+
+
+@pytest.mark.parametrize("any_size", [True, False])
+@pytest.mark.parametrize("n", [0, 1, 16, 17, 1000, 4096, 4097, 10_000])
+def test_chunks_cover_every_row_once_padding_only_the_last(n, any_size):
+    run = CompiledPass(dense_model(keras.layers.Dense(4)))
+    assert run.chunk_rows == compiled.MAX_CHUNK_ROWS == 4096
+    run.any_size = any_size
+    calls = list(run.chunks(n))
+    covered = [i for start, stop, _ in calls for i in range(start, stop)]
+    assert covered == list(range(n))
+    *full, last = calls or [(0, 0, 16)]
+    assert all(stop - start == rows == 4096 for start, stop, rows in full)
+    size = last[1] - last[0]
+    assert compiled.MIN_CHUNK_ROWS <= last[2] <= 4096 and size <= last[2]
+    if any_size:
+        assert last[2] == max(size, compiled.MIN_CHUNK_ROWS)
+    else:  # the smallest of a few padded sizes that holds the rows
+        sizes = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+        assert last[2] == min(s for s in sizes if s >= size)
+
+
+def test_tensorflow_traces_the_predict_function_once_for_every_chunk():
+    model = dense_model(keras.layers.Dense(4))
+    run = CompiledPass(model)
+    for n in (1, 20, 300, 4096 + 7):
+        run(make_data(n_samples=n))
+    assert model.predict_function.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("kind", ["dense", "conv", "lstm"])
+def test_rows_are_bit_identical_in_every_chunk_size(kind):
+    """A row's result is the same in a full chunk, in the last one, in a call
+    of any other size and alone (padded): the layer families of skae's models
+    on Keras's CPU kernels."""
+    if kind == "dense":
+        layers, shape = [keras.layers.Dense(64, "relu"), keras.layers.Dense(3)], (20,)
+    elif kind == "conv":
+        layers = [
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+        ]
+        shape = (8, 8, 1)
+    else:
+        layers, shape = [keras.layers.LSTM(8), keras.layers.Dense(3)], (6, 4)
+    model = keras.Sequential([keras.Input(shape), *layers])
+    run = CompiledPass(model)
+    n = 4096 + 1024 + 256 + 64 + 16 + 5  # a full chunk and a last one
+    X = np.random.default_rng(0).normal(size=(n, *shape)).astype(np.float32)
+    full = run(X)
+    for row in (0, 4095, 4096, 5120, 5440, n - 1):
+        assert_array_equal(run(X[row : row + 1]), full[row : row + 1])
+    for start, stop in ((4096, 4096 + 1024), (5376, 5440), (10, 27)):
+        assert_array_equal(run(X[start:stop]), full[start:stop])
 
 
 def test_compiled_chunks_bound_the_rows_per_call(monkeypatch):
