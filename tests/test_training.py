@@ -17,6 +17,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
+from skae.fitting import loop
 from skae.fitting.data import make_dataset
 from skae.fitting.monitor import TrainingMonitor
 
@@ -399,10 +400,9 @@ KILLABLE_FIT = textwrap.dedent(
         hidden_layer_sizes=(8,),
         pca_shortcut=False,
         learning_rate=1e-2,
-        batch_size=32,
         random_state=0,
         callbacks=callbacks,
-        **json.loads(params),
+        **{"batch_size": 32, **json.loads(params)},
     ).fit(X)
     np.savez(out, *est.model_.get_weights())
     Path(out).with_suffix(".json").write_text(
@@ -487,13 +487,15 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
         ),
         # The plateau schedule halves the rate after every epoch that improves
         # by less than tol: a resumed fit must go on with the halved rate and
-        # the count since the last halving.
+        # the count since the last halving. Epochs of 90 steps end the
+        # warm-up after the 3rd.
         (
             {
                 "epochs": 12,
                 "early_stopping": False,
                 "n_iter_no_change": 2,
                 "tol": 0.0035,
+                "batch_size": 4,
             },
             7,
         ),
@@ -741,10 +743,13 @@ def test_two_backups_are_refused():
         est.fit(X)
 
 
-def plateau_run(val_losses, patience, learning_rate=None):
+def plateau_run(val_losses, patience, learning_rate=None, warmup=0):
     """Learning rates after each epoch of a monitored fit with a plateau schedule."""
     monitor, model = start_monitor(
-        len(val_losses), early_stopping=False, plateau_patience=patience
+        len(val_losses),
+        early_stopping=False,
+        plateau_patience=patience,
+        plateau_warmup=warmup,
     )
     model.optimizer = keras.optimizers.Adam(learning_rate or 1.0)
     rates = []
@@ -761,6 +766,14 @@ def test_plateau_schedule_halves_the_rate_after_epochs_without_improvement():
         1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125,
     ]  # fmt: skip
     assert plateau_run(losses, patience=None) == [1.0] * 10
+
+
+def test_plateau_schedule_counts_no_epoch_of_the_warm_up():
+    losses = [5.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    # Epochs 1 to 4 (0-based) do not improve, but only 4 and after count.
+    assert plateau_run(losses, patience=2, warmup=4) == [
+        1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.25,
+    ]  # fmt: skip
 
 
 def test_plateau_schedule_leaves_a_keras_schedule_alone():
@@ -783,11 +796,13 @@ def test_plateau_state_is_backed_up_with_the_monitor(tmp_path):
 @pytest.mark.parametrize("schedule", ["plateau", "constant"])
 def test_learning_rate_schedule_of_a_fit(schedule):
     # Adam with a rate this high makes no progress on the validation rows:
-    # the plateau schedule halves it, the constant one keeps it.
+    # the plateau schedule halves it, the constant one keeps it. Epochs of
+    # 54 steps end the warm-up of 200 steps after the 4th.
     X = np.random.default_rng(0).random((60, 6))
     est = AutoencoderTransformer(
         2,
         epochs=30,
+        batch_size=1,
         learning_rate=0.5,
         learning_rate_schedule=schedule,
         early_stopping=False,
@@ -799,6 +814,16 @@ def test_learning_rate_schedule_of_a_fit(schedule):
     else:
         assert rate < 0.5
         assert np.log2(0.5 / rate) == pytest.approx(round(np.log2(0.5 / rate)))
+
+
+def test_plateau_schedule_waits_for_the_warm_up_steps():
+    """Epochs of one step each: 30 of them are within the warm-up."""
+    assert loop.PLATEAU_WARMUP_STEPS == 200
+    X = np.random.default_rng(0).random((60, 6))
+    est = AutoencoderTransformer(
+        2, epochs=30, learning_rate=0.5, early_stopping=False, random_state=0
+    ).fit(X)
+    assert float(est.model_.optimizer.learning_rate) == pytest.approx(0.5)
 
 
 def test_learning_rate_schedule_is_validated():

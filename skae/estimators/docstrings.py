@@ -26,7 +26,9 @@ SHARED_PARAMETERS = """\
         ``"plateau"`` halves the learning rate whenever the monitored loss has
         not improved for ``max(1, n_iter_no_change // 2)`` epochs, so that a
         fit settles into a minimum that a constant rate keeps stepping over;
-        ``"constant"`` keeps it. An optimizer whose learning rate is a Keras
+        those epochs are counted once the fit has taken 200 gradient steps,
+        so that a small data set's first epochs of a few steps each run at the
+        full rate. ``"constant"`` keeps it. An optimizer whose learning rate is a Keras
         ``LearningRateSchedule`` follows its own schedule either way.
     epochs : int, default=200
         Maximum number of passes over the training data. With early stopping

@@ -46,6 +46,9 @@ class TrainingMonitor(keras.callbacks.Callback):
         Halve the optimizer's learning rate whenever the monitored loss has
         not improved by ``tol`` for this many epochs (counted again after each
         halving); None never changes it.
+    plateau_warmup : int, default=0
+        The number of first epochs that ``plateau_patience`` does not count:
+        the rate is never halved in them.
 
     Attributes
     ----------
@@ -82,9 +85,11 @@ class TrainingMonitor(keras.callbacks.Callback):
         backup_dir=None,
         start=0,
         plateau_patience=None,
+        plateau_warmup=0,
     ):
         super().__init__()
         self.plateau_patience = plateau_patience
+        self.plateau_warmup = plateau_warmup
         self.plateau_wait = 0
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
@@ -157,7 +162,8 @@ class TrainingMonitor(keras.callbacks.Callback):
             self.plateau_wait = 0
         else:
             self.wait += 1
-            self.plateau_wait += 1
+            if epoch >= self.plateau_warmup:
+                self.plateau_wait += 1
             if self.early_stopping and self.wait >= self.n_iter_no_change:
                 self.model.stop_training = True
             elif self.plateau_patience and self.plateau_wait >= self.plateau_patience:
