@@ -114,6 +114,36 @@ def test_runner_takes_numpy_for_few_rows_and_keras_for_many(monkeypatch):
     assert sum(calls[1:]) >= NUMPY_MAX_ROWS + 1  # all through Keras
 
 
+@pytest.mark.parametrize(
+    "activation, dtype, numpy_runs",
+    [
+        ("relu", np.float32, True),
+        ("sigmoid", np.float32, False),  # exponentials: Keras's kernels win
+        ("relu", np.float64, False),  # float64 products: Keras's float32 wins
+    ],
+)
+def test_float32_rows_of_a_cheap_stack_run_in_numpy_whatever_their_number(
+    monkeypatch, activation, dtype, numpy_runs
+):
+    model = dense_model(
+        keras.layers.Dense(8, "relu"), keras.layers.Dense(4, activation)
+    )
+    run = ModelRunner(model)
+    monkeypatch.setattr(run.compiled, "chunk_rows", 64)  # several NumPy chunks
+    X = make_data(n_samples=NUMPY_MAX_ROWS * 2 + 3).astype(dtype)
+    expected = keras_output(model, X)
+    calls = []
+    original = run.compiled._predict
+    monkeypatch.setattr(
+        run.compiled, "_predict", lambda x: calls.append(len(x)) or original(x)
+    )
+    out = run(X, dtype)
+    assert out.dtype == dtype and out.shape == expected.shape
+    assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    # The probe batch of the NumPy pass's check only, or every row.
+    assert (sum(calls) < len(X)) == numpy_runs
+
+
 def test_compiled_rows_are_bit_identical_whatever_the_batch():
     """Fixed-size, padded chunks: a row's result never depends on its batch."""
     model = dense_model(keras.layers.Dense(16, "tanh"), keras.layers.Dense(3))
