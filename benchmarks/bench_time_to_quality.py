@@ -81,6 +81,13 @@ def parse_args(argv):
     parser.add_argument(
         "--thresholds", default=",".join(map(str, THRESHOLDS)), help="PCA multiples"
     )
+    parser.add_argument(
+        "--best-params",
+        type=json.loads,
+        default={},
+        help='JSON settings laid over BEST for the "best" model, to measure a '
+        'lever: \'{"dropout": 0.1}\', \'{"optimizer": "adamw"}\'',
+    )
     parser.add_argument("--output", type=Path, help="results folder")
     args = parser.parse_args(argv)
     args.dataset = args.dataset or ("digits" if args.quick else "fashion-mnist")
@@ -153,7 +160,7 @@ def make_clock(keras):
     return QualityClock
 
 
-def skae_model(name, k, seed, budget):
+def skae_model(name, k, seed, budget, best_params=None):
     from skae import AutoencoderTransformer, ConvAutoencoderTransformer
     from skae.callbacks import TimeBudget
 
@@ -168,14 +175,14 @@ def skae_model(name, k, seed, budget):
             k,
             random_state=seed,
             callbacks=[TimeBudget(budget, anneal=True)],
-            **BEST,
+            **{**BEST, **(best_params or {})},
         )
     if name == "conv":
         return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
     raise ValueError(name)
 
 
-def run_model(name, X_train, X_test, k, budget, seed):
+def run_model(name, X_train, X_test, k, budget, seed, best_params=None):
     """Train one model under the clock; return its row of results."""
     import keras
 
@@ -199,7 +206,7 @@ def run_model(name, X_train, X_test, k, budget, seed):
         )
         final = model.predict(X_test, batch_size=2048, verbose=0)
     else:
-        estimator = skae_model(name, k, seed, budget)
+        estimator = skae_model(name, k, seed, budget, best_params)
         # Everything else as configured, the epoch cap and early stopping too.
         own = estimator.callbacks or []
         clock.budgets = [c for c in own if hasattr(c, "remaining")]
@@ -274,6 +281,11 @@ def describe(args, X_train, X_test):
         f"Dataset `{args.dataset}` ({len(X_train)} train / {len(X_test)} test "
         f"images, {X_train.shape[1]} pixels), k = {args.n_components}, budget "
         f"{args.budget:g} s of training per model, random_state={args.seed}"
+        + (
+            f", best = BEST with {json.dumps(args.best_params)}"
+            if args.best_params
+            else ""
+        )
     )
 
 
@@ -309,7 +321,9 @@ def main(argv=None):
     for name in args.models:
         if name == "pca":
             continue
-        row = run_model(name, X_train, X_test, k, args.budget, args.seed)
+        row = run_model(
+            name, X_train, X_test, k, args.budget, args.seed, args.best_params
+        )
         rows.append(row)
         best = min(e for _, e in row["curve"]) / pca_mse
         print(
