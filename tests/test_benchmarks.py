@@ -239,6 +239,19 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     assert "| PCA (fit" in table and "| best |" in table
 
 
+def test_time_to_quality_mirror_images_are_flipped_left_to_right():
+    ttq = load_script("bench_time_to_quality")
+    images = np.arange(2 * 9, dtype=np.float32).reshape(2, 9)
+    both = ttq.with_mirror_images(images, seed=0)
+    assert both.shape == (4, 9)
+    mirrored = images.reshape(2, 3, 3)[:, :, ::-1].reshape(2, 9)
+    expected = {tuple(row) for row in np.concatenate([images, mirrored])}
+    assert {tuple(row) for row in both} == expected
+    assert len(expected) == 4  # no image here is its own mirror image
+    with pytest.raises(ValueError, match="square images"):
+        ttq.with_mirror_images(np.zeros((2, 8), np.float32), seed=0)
+
+
 @pytest.mark.slow
 def test_ordered_benchmark_compares_prefixes_fractions_and_search(tmp_path):
     ordered = load_script("bench_ordered")
