@@ -183,11 +183,16 @@ def test_tensorflow_traces_the_predict_function_once_for_every_chunk():
     assert model.predict_function.experimental_get_tracing_count() == 1
 
 
+# A float32 result's last bits, as kernels for other batch sizes leave them.
+FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
 @pytest.mark.parametrize("kind", ["dense", "conv", "lstm"])
-def test_rows_are_bit_identical_in_every_chunk_size(kind):
-    """A row's result is the same in a full chunk, in the last one, in a call
-    of any other size and alone (padded): the layer families of skae's models
-    on Keras's CPU kernels."""
+def test_rows_agree_in_every_chunk_size(kind):
+    """A row's result is the same, to float32's precision, in a full chunk, in
+    the last one, in a call of any other size and alone (padded): the layer
+    families of skae's models on Keras's CPU kernels. Not to the bit: those
+    kernels pick their code by the batch's size (tests/_float32_kernels.py)."""
     if kind == "dense":
         layers, shape = [keras.layers.Dense(64, "relu"), keras.layers.Dense(3)], (20,)
     elif kind == "conv":
@@ -206,9 +211,9 @@ def test_rows_are_bit_identical_in_every_chunk_size(kind):
     X = np.random.default_rng(0).normal(size=(n, *shape)).astype(np.float32)
     full = run(X)
     for row in (0, 4095, 4096, 5120, 5440, n - 1):
-        assert_array_equal(run(X[row : row + 1]), full[row : row + 1])
+        assert_allclose(run(X[row : row + 1]), full[row : row + 1], **FLOAT32)
     for start, stop in ((4096, 4096 + 1024), (5376, 5440), (10, 27)):
-        assert_array_equal(run(X[start:stop]), full[start:stop])
+        assert_allclose(run(X[start:stop]), full[start:stop], **FLOAT32)
 
 
 def test_compiled_chunks_bound_the_rows_per_call(monkeypatch):

@@ -12,10 +12,10 @@ not a whole large chunk, and memory stays bounded whatever the number of
 rows.
 
 A row's result does not depend on the rows around it or on how many there
-are: on the CPU, Keras's dense, convolutional and recurrent layers give a row
-the same bits in any batch of more than one row (``tests/test_inference.py``
-checks it for each), and a lone row, which would take other kernels, is
-padded.
+are, beyond float32's last bits: Keras's CPU kernels pick their code by the
+batch's size and a row's position in it, so a row can differ by a unit or two
+in the last place between calls (``tests/test_inference.py`` checks dense,
+convolutional and recurrent layers to float32's precision).
 
 On TensorFlow that trace is made ahead of the first call, through
 ``get_concrete_function``. Every Keras model's predict function wraps the same
