@@ -5,8 +5,8 @@ same results to ``atol=1e-9`` and ``rtol=1e-7``, and
 ``check_methods_subset_invariance`` wants rows alone to give what they give in
 the whole batch to ``atol=1e-7``. A model run on Keras's float32 CPU kernels
 (or on float32 BLAS) cannot promise either: those kernels choose their code by
-the batch's size and a row's position in it, and a row's last bits (one or two
-units in float32's last place, about 1e-7 of the value) change with them. See
+the batch's size and a row's position in it, and a row's last bits change
+with them (on an AMD EPYC: by up to 1.2e-7, or 3.5e-6 of a small value). See
 ``python tests/_float32_kernels.py``, which prints, for a small dense model run
 by Keras, the batch sizes at which a permutation changes some bits.
 
@@ -33,12 +33,16 @@ REASON = (
 )
 
 
+# How closely a row's float32 results agree between batches.
+FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
 def runs_on_keras(estimator):
     """Whether ``estimator``'s models run few rows on Keras, not in NumPy: all
-    but the dense autoencoder (alone or in the outlier detector)."""
-    from skae import AutoencoderOutlierDetector, AutoencoderTransformer
+    but the dense autoencoder."""
+    from skae import AutoencoderTransformer
 
-    return type(estimator) not in (AutoencoderTransformer, AutoencoderOutlierDetector)
+    return type(estimator) is not AutoencoderTransformer
 
 
 def float32_kernel_failures(estimator):
@@ -63,11 +67,9 @@ def assert_rows_agree_in_any_order_and_alone(estimator):
     order = rng.permutation(len(X))
     for method, (full, inputs) in results.items():
         run = getattr(est, method)
-        assert_allclose(
-            run(inputs[order]), full[order], rtol=1e-5, atol=1e-6, err_msg=method
-        )
+        assert_allclose(run(inputs[order]), full[order], **FLOAT32, err_msg=method)
         alone = np.concatenate([run(inputs[i : i + 1]) for i in range(len(X))])
-        assert_allclose(alone, full, rtol=1e-5, atol=1e-6, err_msg=method)
+        assert_allclose(alone, full, **FLOAT32, err_msg=method)
 
 
 def position_dependent_batch_sizes(sizes=(16, 20, 32, 48, 128, 256, 1000)):

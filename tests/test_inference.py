@@ -5,6 +5,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from _float32_kernels import FLOAT32
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skae import AutoencoderTransformer, ConvAutoencoderTransformer
@@ -12,9 +13,6 @@ from skae.inference import compiled, runner
 from skae.inference.compiled import CompiledPass
 from skae.inference.numpy_pass import ACTIVATIONS, dense_steps, forward
 from skae.inference.runner import NUMPY_MAX_ROWS, ModelRunner
-
-# A float32 result's last bits, as kernels for other batch sizes leave them.
-FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
 
 
 def make_data(n_samples=33, n_features=5, seed=0):

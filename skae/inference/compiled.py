@@ -13,9 +13,9 @@ rows.
 
 A row's result does not depend on the rows around it or on how many there
 are, beyond float32's last bits: Keras's CPU kernels pick their code by the
-batch's size and a row's position in it, so a row can differ by a unit or two
-in the last place between calls (``tests/test_inference.py`` checks dense,
-convolutional and recurrent layers to float32's precision).
+batch's size and a row's position in it, so a row's last bits can differ
+between calls (``tests/test_inference.py`` checks dense, convolutional and
+recurrent layers to float32's precision).
 
 On TensorFlow that trace is made ahead of the first call, through
 ``get_concrete_function``. Every Keras model's predict function wraps the same
