@@ -216,7 +216,7 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
             "--budget",
             "1",
             "--models",
-            "pca,keras-tutorial,default,conv,best",
+            "pca,keras-tutorial,default,conv,best,conv-best",
             "--thresholds",
             "1.5,0.9",
             "--output",
@@ -225,7 +225,7 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     )
     saved = json.loads((tmp_path / "results.json").read_text())
     assert [row["model"] for row in saved["rows"]] == [
-        "keras-tutorial", "default", "conv", "best",
+        "keras-tutorial", "default", "conv", "best", "conv-best",
     ]  # fmt: skip
     for row in saved["rows"]:
         times = [seconds for seconds, _ in row["curve"]]
@@ -234,9 +234,23 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
         # Each fit stops at the first epoch that ends past the budget (or
         # earlier, by its own early stopping).
         assert all(seconds < 1 for seconds in times[:-1])
+        # The training sample is scored at every epoch too.
+        assert len(row["train_curve"]) == len(times)
+        assert all(error > 0 for error in row["train_curve"])
     table = (tmp_path / "results.md").read_text()
     assert "reaches 1.5x" in table and "reaches 0.9x" in table
     assert "| PCA (fit" in table and "| best |" in table
+    assert "| conv-best |" in table and "| train then |" in table
+
+
+def test_time_to_quality_training_sample_is_fixed_and_bounded():
+    ttq = load_script("bench_time_to_quality")
+    X = np.arange(3 * ttq.TRAIN_SAMPLE_ROWS, dtype=np.float32).reshape(-1, 1)
+    sample = ttq.training_sample(X, seed=0)
+    assert sample.shape == (ttq.TRAIN_SAMPLE_ROWS, 1)
+    assert len(np.unique(sample)) == ttq.TRAIN_SAMPLE_ROWS  # drawn without repeats
+    np.testing.assert_array_equal(sample, ttq.training_sample(X, seed=0))
+    np.testing.assert_array_equal(ttq.training_sample(X[:5], seed=0), X[:5])
 
 
 def test_time_to_quality_mirror_images_are_flipped_left_to_right():
