@@ -32,9 +32,12 @@ Models
 * ``keras-deep``: the same with hidden layers 512 and 256 on each side (relu)
   and a linear code;
 * ``default``: ``AutoencoderTransformer(k)`` with nothing else set;
-* ``deep``: ``AutoencoderTransformer(k, hidden_layer_sizes=(512, 256))``;
+* ``deep``: ``AutoencoderTransformer(k, hidden_layer_sizes=(512, 256))``, a
+  mirrored decoder (the default before the decoder got its own widths);
 * ``conv``: ``ConvAutoencoderTransformer(k)`` (image shape inferred from the
   square rows) with nothing else set;
+* ``conv-mirrored``: the same with ``decoder_filters=(32, 64)``, the decoder
+  mirroring the encoder (the default before the decoder got its own filters);
 * ``best``: the best skae configuration found for long fits (see ``BEST``);
 * ``conv-best``: ``ConvAutoencoderTransformer(k)`` fitted as ``best`` is (see
   ``CONV_BEST``): a time budget that anneals the rate, more patience.
@@ -76,7 +79,8 @@ MODELS = ("pca", "keras-tutorial", "keras-deep", "default", "deep", "conv")
 # rate to its end.
 BEST = {"hidden_layer_sizes": (1024, 512), "n_iter_no_change": 20}
 CONV_BEST = {"n_iter_no_change": 20}
-LONG_MODELS = ("best", "conv-best")
+# Models run only when named in --models.
+OPTIONAL_MODELS = ("best", "conv-best", "conv-mirrored")
 # Training rows scored after every epoch beside the test images.
 TRAIN_SAMPLE_ROWS = 10_000
 
@@ -117,7 +121,7 @@ def parse_args(argv):
     args.dataset = args.dataset or ("digits" if args.quick else "fashion-mnist")
     args.budget = args.budget or (10.0 if args.quick else 150.0)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    known = [*MODELS, *LONG_MODELS]
+    known = [*MODELS, *OPTIONAL_MODELS]
     unknown = sorted(set(args.models) - set(known))
     if unknown:
         parser.error(f"unknown models {unknown}; choose from {known}")
@@ -219,6 +223,10 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
         )
     if name == "conv":
         return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
+    if name == "conv-mirrored":
+        return ConvAutoencoderTransformer(
+            k, image_shape=None, decoder_filters=(32, 64), random_state=seed
+        )
     if name == "conv-best":
         return ConvAutoencoderTransformer(
             k,

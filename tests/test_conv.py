@@ -84,6 +84,77 @@ def test_default_architecture_strides_and_starts_as_pca():
     )
 
 
+def test_decoder_filters_auto_doubles_the_encoders():
+    X = np.random.default_rng(0).random((20, 64))
+    est = ConvAutoencoderTransformer(
+        3, image_shape=(8, 8), filters=(4, 6), epochs=1, random_state=0
+    ).fit(X)
+    assert est.decoder_filters_ == (8, 12)
+    output = est.decoder_.get_layer("output")
+    expand, to_map, deconv, last = output.body[:4]
+    # The code expands into the innermost block's channels at 2 x 2.
+    assert expand.units == 2 * 2 * 12 and to_map.target_shape == (2, 2, 12)
+    assert deconv.filters == 8 and last.filters == 1
+    body = est.encoder_.get_layer("code").body
+    assert [layer.filters for layer in body if hasattr(layer, "filters")] == [4, 6]
+
+
+def test_decoder_filters_set_explicitly_and_mirrored_decoders():
+    X = np.random.default_rng(0).random((20, 64))
+    mirrored = ConvAutoencoderTransformer(
+        3, image_shape=(8, 8), filters=(4, 6), decoder_filters=(4, 6), epochs=1
+    ).fit(X)
+    assert mirrored.decoder_filters_ == (4, 6)
+    assert mirrored.decoder_.get_layer("output").body[0].units == 2 * 2 * 6
+    pooled = ConvAutoencoderTransformer(
+        3,
+        image_shape=(8, 8),
+        filters=(4,),
+        decoder_filters=(5,),
+        downsampling="pool",
+        epochs=1,
+    ).fit(X)
+    body = pooled.decoder_.get_layer("output").body
+    assert [layer.filters for layer in body if hasattr(layer, "filters")] == [5, 1]
+    assert pooled.inverse_transform(pooled.transform(X)).shape == X.shape
+
+
+@pytest.mark.parametrize(
+    "decoder_filters, match",
+    [((8,), r"one entry per block of filters \(4, 6\); got decoder_filters=\(8,\)"),
+     ((8, 0), r"decoder_filters must be a tuple of positive integers, not empty")],
+)  # fmt: skip
+def test_bad_decoder_filters_are_refused_by_name(decoder_filters, match):
+    est = ConvAutoencoderTransformer(
+        3, filters=(4, 6), decoder_filters=decoder_filters, epochs=1
+    )
+    with pytest.raises(ValueError, match=match):
+        est.fit(np.random.default_rng(0).random((20, 64)))
+    assert not hasattr(est, "n_iter_")
+
+
+def test_a_conv_spec_without_decoder_filters_mirrors_its_encoder():
+    """Check the specs of models saved before the decoder had its own filters."""
+    from skae.networks.conv import ConvSpec
+
+    common = dict(n_features=64, n_components=3, output_activation="linear")
+    old = ConvSpec(**common, loss="mse", image_shape=(8, 8, 1), filters=(4, 6))
+    assert old.decoder_filters == (4, 6)
+
+
+def test_warm_start_keeps_the_decoder_it_was_built_with():
+    X = np.random.default_rng(0).random((20, 64))
+    est = ConvAutoencoderTransformer(
+        3, filters=(4,), decoder_filters=(4,), epochs=1, random_state=0
+    ).fit(X)
+    model = est.model_
+    # "auto" continues the fitted decoder rather than doubling it.
+    est.set_params(decoder_filters="auto", warm_start=True).fit(X)
+    assert est.model_ is model and est.decoder_filters_ == (4,)
+    with pytest.raises(ValueError, match=r"decoder_filters is \(4,\); got"):
+        est.set_params(decoder_filters=(6,)).fit(X)
+
+
 def test_pooling_with_the_shortcut_and_striding_without_it_build_and_train():
     X = np.random.default_rng(0).random((30, 64))
     for params in (

@@ -47,6 +47,87 @@ def test_deep_decoder_mirrors_encoder_with_linear_code():
     assert describe(est.decoder_) == [(5, "relu"), (16, "relu"), (8, "sigmoid")]
 
 
+def test_decoder_layer_sizes_give_the_decoder_its_own_widths():
+    est = AutoencoderTransformer(
+        n_components=3,
+        hidden_layer_sizes=(16,),
+        decoder_layer_sizes=(4, 32),
+        pca_shortcut=False,
+        epochs=1,
+        random_state=0,
+    ).fit(make_data())
+    assert describe(est.encoder_) == [(16, "relu"), (3, "linear")]
+    assert describe(est.decoder_) == [(4, "relu"), (32, "relu"), (8, "sigmoid")]
+    assert est.hidden_layer_sizes_ == (16,)
+    assert est.decoder_layer_sizes_ == (4, 32)
+    assert est.inverse_transform(est.transform(make_data())).shape == (60, 8)
+
+
+def test_decoder_layer_sizes_auto_mirrors_explicit_encoder_widths():
+    est = AutoencoderTransformer(
+        n_components=3, hidden_layer_sizes=(16, 5), epochs=1, random_state=0
+    ).fit(make_data())
+    assert est.decoder_layer_sizes_ == (5, 16)
+    output = est.decoder_.get_layer("output")
+    assert [layer.units for layer in output.body] == [5, 16, 8]
+
+
+def test_a_deep_decoder_alone_starts_as_pca():
+    """Check that hidden layers on either side turn the PCA shortcut on."""
+    from sklearn.decomposition import PCA
+
+    X = make_data(n_samples=80)
+    est = AutoencoderTransformer(
+        n_components=3,
+        hidden_layer_sizes=(),
+        decoder_layer_sizes=(16,),
+        epochs=1,
+        learning_rate=1e-12,
+        validation_fraction=0.0,
+    ).fit(X)
+    assert est.loss_ == "mse" and est.output_activation_ == "linear"
+    pca = PCA(3).fit(X)
+    assert_allclose(
+        est.inverse_transform(est.transform(X)),
+        pca.inverse_transform(pca.transform(X)),
+        atol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("widths", [(0,), (4, -1), (2.5,), ("wide",)])
+def test_bad_decoder_layer_sizes_are_refused_by_name(widths):
+    est = AutoencoderTransformer(3, decoder_layer_sizes=widths, epochs=1)
+    with pytest.raises(ValueError, match=r"decoder_layer_sizes must be a tuple"):
+        est.fit(make_data())
+    assert not hasattr(est, "n_iter_")
+
+
+def test_a_spec_without_decoder_widths_mirrors_its_encoder():
+    """Check the specs of models saved before the decoder had its own widths."""
+    from skae.networks.dense import DenseSpec
+
+    common = dict(n_features=8, n_components=3, output_activation="linear")
+    old = DenseSpec(**common, loss="mse", hidden_layer_sizes=(16, 5))
+    assert old.decoder_layer_sizes == (5, 16)
+    new = DenseSpec(
+        **common, loss="mse", hidden_layer_sizes=(16, 5), decoder_layer_sizes=(5, 16)
+    )
+    assert old == new and not old.differences(new)
+
+
+def test_warm_start_refuses_new_decoder_widths():
+    X = make_data()
+    est = AutoencoderTransformer(
+        3, hidden_layer_sizes=(8,), epochs=1, warm_start=True, random_state=0
+    ).fit(X)
+    with pytest.raises(ValueError, match=r"decoder_layer_sizes is \(8,\); got"):
+        est.set_params(decoder_layer_sizes=(8, 16)).fit(X)
+    # The same widths, given explicitly, continue the fitted model.
+    model = est.model_
+    est.set_params(decoder_layer_sizes=(8,)).fit(X)
+    assert est.model_ is model
+
+
 def test_explicit_activations_are_used():
     est = AutoencoderTransformer(
         n_components=3,
@@ -357,27 +438,31 @@ def test_dropout_and_batch_normalization_layers_are_built():
 
 @pytest.mark.parametrize(
     "shape, expected",
-    [((1797, 64), (256,)), ((9_999, 784), (256,)), ((10_000, 255), (256,)),
-     ((10_000, 256), (512, 256)), ((60_000, 784), (512, 256))],
+    [((1797, 64), ((256,), None)), ((9_999, 784), ((256,), None)),
+     ((10_000, 255), ((256,), None)), ((10_000, 256), ((256,), (256, 1024))),
+     ((60_000, 784), ((256,), (256, 1024)))],
 )  # fmt: skip
-def test_auto_hidden_layer_sizes_grow_with_the_data(shape, expected):
-    from skae.estimators.dense import auto_hidden_layer_sizes
+def test_auto_layer_sizes_widen_the_decoder_for_large_data(shape, expected):
+    from skae.estimators.dense import auto_layer_sizes
 
-    assert auto_hidden_layer_sizes(*shape) == expected
+    assert auto_layer_sizes(*shape) == expected
 
 
 @pytest.mark.slow
-def test_auto_hidden_layer_sizes_are_resolved_at_fit_and_kept_by_warm_start():
+def test_auto_layer_sizes_are_resolved_at_fit_and_kept_by_warm_start():
     X = np.random.default_rng(0).random((10_000, 256)).astype(np.float32)
     est = AutoencoderTransformer(
         4, epochs=1, validation_fraction=0.0, random_state=0
     ).fit(X)
-    assert est.hidden_layer_sizes == "auto"
-    assert est.hidden_layer_sizes_ == (512, 256)
+    assert est.hidden_layer_sizes == est.decoder_layer_sizes == "auto"
+    assert est.hidden_layer_sizes_ == (256,)
+    assert est.decoder_layer_sizes_ == (256, 1024)
     code = est.encoder_.get_layer("code")
-    assert [layer.units for layer in code.body] == [512, 256, 4]
+    assert [layer.units for layer in code.body] == [256, 4]
+    output = est.decoder_.get_layer("output")
+    assert [layer.units for layer in output.body] == [256, 1024, 256]
     # A warm start on fewer rows continues the network it has.
     est.set_params(warm_start=True).fit(X[:100])
-    assert est.hidden_layer_sizes_ == (512, 256)
+    assert est.decoder_layer_sizes_ == (256, 1024)
     small = AutoencoderTransformer(4, epochs=1).fit(X[:100])
-    assert small.hidden_layer_sizes_ == (256,)
+    assert small.hidden_layer_sizes_ == small.decoder_layer_sizes_ == (256,)

@@ -20,10 +20,12 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     ``X`` holds images of shape ``(n_samples, height, width)`` or
     ``(n_samples, height, width, channels)``, or flat rows, each reshaped to
-    ``image_shape``. Stride-2 ``Conv2D`` blocks (one
-    per entry of ``filters``) halve its height and width, and a dense layer
-    maps the result to a linear code of ``n_components`` numbers. The decoder
-    mirrors this with stride-2 ``Conv2DTranspose`` blocks.
+    ``image_shape``. Stride-2 ``Conv2D`` blocks (one per entry of
+    ``filters``) halve its height and width, and a dense layer maps the result
+    to a linear code of ``n_components`` numbers. The decoder expands the code
+    into a feature map and doubles its height and width with as many stride-2
+    ``Conv2DTranspose`` blocks, of its own filters (``decoder_filters``, by
+    default twice the encoder's).
 
     By default the autoencoder starts as PCA and learns to do better, as
     :class:`AutoencoderTransformer` does: a linear path from the pixels to the
@@ -51,6 +53,15 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         images, it must match them.
     filters : tuple of int, default=(32, 64)
         Number of filters of each convolution block, outermost first.
+    decoder_filters : tuple of int or "auto", default="auto"
+        Number of filters of each decoder block, outermost first, one per
+        entry of ``filters``; the innermost is the channels of the feature map
+        the code expands into. ``"auto"`` gives the decoder twice the
+        encoder's filters: the decoder draws every pixel, the encoder only has
+        to compute ``n_components`` numbers, and the decoder's width buys more
+        quality per second. ``decoder_filters=filters`` mirrors the encoder,
+        the architecture before this parameter existed. The filters used are
+        in ``decoder_filters_``.
     kernel_size : int, default=3
         Height and width of every convolution kernel.
     activation : str, default="relu"
@@ -75,6 +86,8 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     ----------
     image_shape_ : tuple of int
         The ``(height, width, channels)`` used.
+    decoder_filters_ : tuple of int
+        The decoder's filters used, ``"auto"`` resolved.
     {shared_attributes}
 
     See Also
@@ -101,6 +114,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         **ORDERED_CONSTRAINTS,
         "image_shape": ["array-like", None],
         "filters": ["array-like", Integral],
+        "decoder_filters": ["array-like", Integral, StrOptions({"auto"})],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
@@ -116,6 +130,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         *,
         image_shape=None,
         filters=(32, 64),
+        decoder_filters="auto",
         kernel_size=3,
         activation="relu",
         activity_l1=0.0,
@@ -146,6 +161,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.n_components = n_components
         self.image_shape = image_shape
         self.filters = filters
+        self.decoder_filters = decoder_filters
         self.kernel_size = kernel_size
         self.activation = activation
         self.activity_l1 = activity_l1
@@ -174,6 +190,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.verbose = verbose
 
     image_shape_ = from_spec("image_shape", "The ``(height, width, channels)`` used.")
+    decoder_filters_ = from_spec("decoder_filters", "The decoder's filters used.")
 
     _sample_ndims = (2, 3)
     _sample_hint = (
@@ -188,12 +205,29 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             **self._resolve_common(X, fitted, linear_start=shortcut),
             image_shape=self._image_shape(X.shape[1], sample_shape),
             filters=filters,
+            decoder_filters=self._decoder_filters(filters, fitted),
             kernel_size=int(self.kernel_size),
             activation=self.activation,
             activity_l1=float(self.activity_l1),
             downsampling=self.downsampling,
             pca_shortcut=shortcut,
         )
+
+    def _decoder_filters(self, filters, fitted):
+        if isinstance(self.decoder_filters, str):
+            if fitted is not None and fitted.filters == filters:
+                # A warm start continues with the decoder it was built with.
+                return fitted.decoder_filters
+            return tuple(2 * n for n in filters)
+        decoder = positive_int_tuple(
+            "decoder_filters", self.decoder_filters, allow_empty=False
+        )
+        if len(decoder) != len(filters):
+            raise ValueError(
+                f"decoder_filters must have one entry per block of filters "
+                f"{filters!r}; got decoder_filters={self.decoder_filters!r}."
+            )
+        return decoder
 
     def _image_shape(self, n_features, sample_shape=None):
         images = sample_shape is not None and len(sample_shape) > 1

@@ -34,7 +34,8 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
     ``Dense(n_components, relu)`` encoder and a ``Dense(n_features)`` decoder
     with sigmoid output and binary cross-entropy for data in [0, 1]. Other
     tuples, e.g. ``(128, 64)``, give deeper models whose decoder mirrors the
-    encoder (``64, 128``); ``pca_shortcut=False`` removes the linear path.
+    encoder (``64, 128``) unless ``decoder_layer_sizes`` sets its own widths;
+    ``pca_shortcut=False`` removes the linear path.
 
     Parameters
     ----------
@@ -43,20 +44,28 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         code), unlike PCA.
     {fraction}
     hidden_layer_sizes : tuple of int or "auto", default="auto"
-        Widths of the encoder's hidden layers, outermost first. The decoder uses
-        the same widths in reverse order. ``()`` is the tutorial's model.
-        ``"auto"`` sizes the network to the data: ``(512, 256)`` for at least
-        10,000 rows of at least 256 features (images such as MNIST's, where a
-        single hidden layer lacks the capacity to go much below 0.6 times PCA's
-        error), ``(256,)`` otherwise, which trains faster on small data. The
-        widths used are in ``hidden_layer_sizes_``.
+        Widths of the encoder's hidden layers, outermost first. ``()`` is the
+        tutorial's model. ``"auto"`` sizes the network to the data: ``(256,)``,
+        with a decoder of ``(256, 1024)`` (see ``decoder_layer_sizes``) for at
+        least 10,000 rows of at least 256 features (images such as MNIST's,
+        where the decoder's capacity decides how far below PCA's error the
+        model gets), and a mirrored decoder otherwise, which trains faster on
+        small data. The widths used are in ``hidden_layer_sizes_``.
+    decoder_layer_sizes : tuple of int or "auto", default="auto"
+        Widths of the decoder's hidden layers, from the code outwards.
+        ``"auto"`` mirrors the encoder (its widths in reverse order), except
+        where ``hidden_layer_sizes="auto"`` picks a wider decoder for large
+        data. A decoder wider than its encoder learns faster per second: the
+        decoder draws every pixel of the output, the encoder only has to
+        compute ``n_components`` numbers. The widths used are in
+        ``decoder_layer_sizes_``.
     pca_shortcut : bool or "auto", default="auto"
         Add a linear path from input to code and from code to output,
         initialised to PCA's projection and reconstruction, with the hidden
         layers learning a correction that starts at zero. ``"auto"`` uses it
-        whenever there are hidden layers. With the shortcut, ``"auto"`` loss and
-        output activation are mean squared error and linear, the setting in
-        which the starting point is exactly PCA.
+        whenever either side has hidden layers. With the shortcut, ``"auto"``
+        loss and output activation are mean squared error and linear, the
+        setting in which the starting point is exactly PCA.
     activation : str, default="relu"
         Activation of the hidden layers. One of ``"relu"``, ``"leaky_relu"``,
         ``"elu"``, ``"selu"``, ``"gelu"``, ``"silu"``, ``"tanh"``,
@@ -80,6 +89,8 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
     ----------
     hidden_layer_sizes_ : tuple of int
         The encoder's hidden widths used, ``"auto"`` resolved.
+    decoder_layer_sizes_ : tuple of int
+        The decoder's hidden widths used, from the code outwards.
     {shared_attributes}
 
     See Also
@@ -109,6 +120,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         **BaseAutoencoder._parameter_constraints,
         **ORDERED_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like", Integral, StrOptions({"auto"})],
+        "decoder_layer_sizes": ["array-like", Integral, StrOptions({"auto"})],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "code_activation": [StrOptions({"auto"} | ACTIVATION_NAMES)],
         "pca_shortcut": ["boolean", StrOptions({"auto"})],
@@ -127,6 +139,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         n_components=32,
         *,
         hidden_layer_sizes="auto",
+        decoder_layer_sizes="auto",
         pca_shortcut="auto",
         activation="relu",
         dropout=0.0,
@@ -157,6 +170,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.decoder_layer_sizes = decoder_layer_sizes
         self.pca_shortcut = pca_shortcut
         self.activation = activation
         self.dropout = dropout
@@ -188,18 +202,15 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
     hidden_layer_sizes_ = from_spec(
         "hidden_layer_sizes", "The encoder's hidden widths used."
     )
+    decoder_layer_sizes_ = from_spec(
+        "decoder_layer_sizes",
+        "The decoder's hidden widths used, from the code outwards.",
+    )
 
     def _resolve_spec(self, X, fitted, sample_shape=None):
-        if isinstance(self.hidden_layer_sizes, str):
-            # A warm start continues with the widths it was built with.
-            hidden = (
-                fitted.hidden_layer_sizes
-                if fitted is not None
-                else auto_hidden_layer_sizes(*X.shape)
-            )
-        else:
-            hidden = positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
-        shortcut = bool(hidden if self.pca_shortcut == "auto" else self.pca_shortcut)
+        hidden, decoder = self._resolve_widths(X, fitted)
+        deep = bool(hidden or decoder)
+        shortcut = deep if self.pca_shortcut == "auto" else bool(self.pca_shortcut)
         if shortcut and self.code_activation not in ("auto", "linear"):
             raise ValueError(
                 "With pca_shortcut the code is linear; got "
@@ -210,10 +221,11 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         if code_activation == "auto":
             # The tutorial's relu code without hidden layers; a linear code in
             # a deep model, where it avoids dead code units.
-            code_activation = "linear" if hidden or shortcut else self.activation
+            code_activation = "linear" if deep or shortcut else self.activation
         return DenseSpec(
             **self._resolve_common(X, fitted, linear_start=shortcut),
             hidden_layer_sizes=hidden,
+            decoder_layer_sizes=decoder,
             activation=self.activation,
             code_activation=code_activation,
             pca_shortcut=shortcut,
@@ -222,18 +234,39 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
             activity_l1=float(self.activity_l1),
         )
 
+    def _resolve_widths(self, X, fitted):
+        """The encoder's and the decoder's hidden widths; the decoder's None
+        where it mirrors the encoder."""
+        if fitted is not None:
+            # A warm start continues with the widths it was built with.
+            auto = fitted.hidden_layer_sizes, fitted.decoder_layer_sizes
+        else:
+            auto = auto_layer_sizes(*X.shape)
+        if isinstance(self.hidden_layer_sizes, str):
+            hidden = auto[0]
+        else:
+            hidden = positive_int_tuple("hidden_layer_sizes", self.hidden_layer_sizes)
+        if not isinstance(self.decoder_layer_sizes, str):
+            return hidden, positive_int_tuple(
+                "decoder_layer_sizes", self.decoder_layer_sizes
+            )
+        # "auto" mirrors explicit encoder widths.
+        return hidden, auto[1] if isinstance(self.hidden_layer_sizes, str) else None
 
-# "auto" widens the network for large data of many features: there a single
-# hidden layer of 256 stalls well above what (512, 256) reaches
-# (benchmarks/bench_time_to_quality.py).
+
+# "auto" widens the decoder for large data of many features: there a single
+# hidden layer of 256 on each side stalls well above what a decoder of (256,
+# 1024) reaches, and the decoder's width buys more per second than the
+# encoder's (benchmarks/bench_time_to_quality.py).
 AUTO_LARGE = {"min_samples": 10_000, "min_features": 256}
 
 
-def auto_hidden_layer_sizes(n_samples, n_features):
-    """The hidden widths ``hidden_layer_sizes="auto"`` gives for data of this shape."""
+def auto_layer_sizes(n_samples, n_features):
+    """The encoder's and decoder's hidden widths that ``"auto"`` gives for data
+    of this shape; the decoder's None where it mirrors the encoder."""
     if (
         n_samples >= AUTO_LARGE["min_samples"]
         and n_features >= AUTO_LARGE["min_features"]
     ):
-        return (512, 256)
-    return (256,)
+        return (256,), (256, 1024)
+    return (256,), None

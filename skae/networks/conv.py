@@ -3,9 +3,10 @@
 The encoder reshapes each row into an image and halves its height and width
 with every block, a stride-2 ``Conv2D`` (``downsampling="stride"``) or a
 ``Conv2D`` followed by ``MaxPooling2D`` (``"pool"``), then flattens into a
-linear code. The decoder mirrors it with stride-2 ``Conv2DTranspose`` blocks
-back to full size, a crop to the exact image size (halving rounds odd sizes
-up), and a flatten, so it returns rows again.
+linear code. The decoder expands the code into a feature map and doubles its
+height and width with as many stride-2 ``Conv2DTranspose`` blocks, of its own
+filters, back to full size, a crop to the exact image size (halving rounds odd
+sizes up), and a flatten, so it returns rows again.
 
 With ``pca_shortcut`` each side is a :class:`~skae.networks.layers.Residual`
 whose linear path starts as PCA's (see :func:`~skae.networks.dense.
@@ -35,6 +36,11 @@ class ConvSpec(NetworkSpec, registered=True):
         ``(height, width, channels)`` of one image.
     filters : tuple of int
         Filters of each convolution block, outermost first.
+    decoder_filters : tuple of int or None
+        Filters of each decoder block, outermost first, as many as
+        ``filters``: the innermost sets the channels of the feature map the
+        code expands to. None, the decoder of models saved before the two could
+        differ, is set to ``filters``.
     kernel_size : int
         Height and width of every convolution kernel.
     activation : str
@@ -53,12 +59,17 @@ class ConvSpec(NetworkSpec, registered=True):
 
     image_shape: tuple = ()
     filters: tuple = ()
+    decoder_filters: tuple | None = None
     kernel_size: int = 3
     activation: str = "relu"
     activity_l1: float = 0.0
     downsampling: str = "pool"
     pca_shortcut: bool = False
     output_clip: bool = False
+
+    def __post_init__(self):
+        if self.decoder_filters is None:
+            object.__setattr__(self, "decoder_filters", self.filters)
 
 
 @builds(ConvSpec)
@@ -133,7 +144,8 @@ def conv_decoder(spec, seed):
 
     from .layers import Clip, Residual
 
-    image_shape, filters, kernel_size = spec.image_shape, spec.filters, spec.kernel_size
+    image_shape, filters = spec.image_shape, spec.decoder_filters
+    kernel_size = spec.kernel_size
     activation = spec.activation
     seeds = int_seeds(seed, len(filters) + 2)
     height, width = downsampled_size(image_shape, len(filters))

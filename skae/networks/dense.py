@@ -1,10 +1,12 @@
 """The fully connected encoder and decoder, with or without the PCA shortcut.
 
 The encoder maps rows through hidden ``Dense`` layers to a code; the decoder
-mirrors it. With ``pca_shortcut`` each side is a :class:`~skae.networks.layers.
-Residual`: a linear path, set to PCA's projection (or reconstruction) by
-:func:`start_as_pca`, plus the hidden layers, whose last layer starts at zero,
-so that the autoencoder starts as PCA and learns a correction.
+maps the code through hidden layers of its own widths (the encoder's, reversed,
+unless the spec says otherwise) back to rows. With ``pca_shortcut`` each side
+is a :class:`~skae.networks.layers.Residual`: a linear path, set to PCA's
+projection (or reconstruction) by :func:`start_as_pca`, plus the hidden layers,
+whose last layer starts at zero, so that the autoencoder starts as PCA and
+learns a correction.
 """
 
 from dataclasses import dataclass
@@ -23,7 +25,11 @@ class DenseSpec(NetworkSpec, registered=True):
     Parameters
     ----------
     hidden_layer_sizes : tuple of int
-        The encoder's hidden widths, outermost first; the decoder reverses them.
+        The encoder's hidden widths, outermost first.
+    decoder_layer_sizes : tuple of int or None
+        The decoder's hidden widths, from the code outwards. None, the
+        decoder of models saved before the two could differ, is set to
+        ``hidden_layer_sizes`` reversed.
     activation : str
         Activation of the hidden layers.
     code_activation : str
@@ -43,6 +49,7 @@ class DenseSpec(NetworkSpec, registered=True):
     """
 
     hidden_layer_sizes: tuple = ()
+    decoder_layer_sizes: tuple | None = None
     activation: str = "relu"
     code_activation: str = "linear"
     pca_shortcut: bool = False
@@ -50,6 +57,11 @@ class DenseSpec(NetworkSpec, registered=True):
     batch_normalization: bool = False
     activity_l1: float = 0.0
     output_clip: bool = False
+
+    def __post_init__(self):
+        if self.decoder_layer_sizes is None:
+            mirrored = tuple(reversed(self.hidden_layer_sizes))
+            object.__setattr__(self, "decoder_layer_sizes", mirrored)
 
 
 @builds(DenseSpec)
@@ -97,15 +109,19 @@ def dense_encoder(spec, seed, n_outputs=None):
 
 
 def dense_decoder(spec, seed):
-    """The mirror image of the encoder: code -> reversed hidden -> output."""
+    """``Input(n_components) -> hidden layers -> Dense(n_features)`` (the output).
+
+    The hidden widths are ``spec.decoder_layer_sizes``, by default the
+    encoder's reversed.
+    """
 
     import keras
 
     from .layers import Clip, Residual
 
-    mirrored = tuple(reversed(spec.hidden_layer_sizes))
-    seeds = int_seeds(seed, len(mirrored) + 1)
-    hidden = hidden_layers(spec, mirrored, seeds[:-1])
+    widths = spec.decoder_layer_sizes
+    seeds = int_seeds(seed, len(widths) + 1)
+    hidden = hidden_layers(spec, widths, seeds[:-1])
     layers = [keras.Input(shape=(spec.n_components,), name="code")]
     if spec.pca_shortcut:
         body = [*hidden, zero_dense(spec.n_features, "correction")]
