@@ -197,11 +197,13 @@ def inference_models(n_features, seed):
         "AE tutorial (784-32)": AutoencoderTransformer(
             N_COMPONENTS, hidden_layer_sizes=(), **common
         ),
-        "AE default (256 + PCA path)": AutoencoderTransformer(N_COMPONENTS, **common),
+        "AE default (auto widths + PCA path)": AutoencoderTransformer(
+            N_COMPONENTS, **common
+        ),
         "AE deep (512-256)": AutoencoderTransformer(
             N_COMPONENTS, hidden_layer_sizes=(512, 256), **common
         ),
-        "AE conv (32, 64)": ConvAutoencoderTransformer(
+        "AE conv (32, 64; decoder 64, 128)": ConvAutoencoderTransformer(
             N_COMPONENTS, image_shape=(side, side, 1), **common
         ),
         "AE variational (256)": VariationalAutoencoderTransformer(
