@@ -25,10 +25,11 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
 
     By default the autoencoder starts as PCA and learns to do better: the encoder
     is a linear projection initialised to PCA's plus a nonlinear correction
-    through a hidden layer, which starts at zero, and the decoder mirrors it
-    (``pca_shortcut``). Training with early stopping on held-out rows can then
-    only improve on PCA's reconstruction, which a plain autoencoder of the same
-    size often fails to reach on small data.
+    through a hidden layer, which starts at zero, and the decoder is built the
+    same way, with hidden layers of its own (``pca_shortcut``). Training with
+    early stopping on held-out rows can then only improve on PCA's
+    reconstruction, which a plain autoencoder of the same size often fails to
+    reach on small data.
 
     ``hidden_layer_sizes=()`` gives the model of the classic Keras tutorial: a
     ``Dense(n_components, relu)`` encoder and a ``Dense(n_features)`` decoder
