@@ -36,8 +36,9 @@ Models
   mirrored decoder (the default before the decoder got its own widths);
 * ``conv``: ``ConvAutoencoderTransformer(k)`` (image shape inferred from the
   square rows) with nothing else set;
-* ``conv-mirrored``: the same with ``decoder_filters=(32, 64)``, the decoder
-  mirroring the encoder (the default before the decoder got its own filters);
+* ``conv-mirrored``: the same with ``decoder_filters=(32, 64)`` and
+  ``decoder_dense=0``, the decoder mirroring the encoder (the default before
+  the decoder got its own filters and dense layer);
 * ``best``: the best skae configuration found for long fits (see ``BEST``);
 * ``conv-best``: ``ConvAutoencoderTransformer(k)`` fitted as ``best`` is (see
   ``CONV_BEST``): a time budget that anneals the rate, more patience.
@@ -225,7 +226,11 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
         return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
     if name == "conv-mirrored":
         return ConvAutoencoderTransformer(
-            k, image_shape=None, decoder_filters=(32, 64), random_state=seed
+            k,
+            image_shape=None,
+            decoder_filters=(32, 64),
+            decoder_dense=0,
+            random_state=seed,
         )
     if name == "conv-best":
         return ConvAutoencoderTransformer(

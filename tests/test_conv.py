@@ -29,8 +29,8 @@ def test_pooling_architecture_mirrors_encoder_with_transposed_convolutions():
         "Dense",
     ]  # fmt: skip
     assert layer_kinds(est.decoder_) == [
-        "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose", "Conv2D",
-        "Cropping2D", "Flatten",
+        "Dense", "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose",
+        "Conv2D", "Cropping2D", "Flatten",
     ]  # fmt: skip
     # Odd sizes round up when pooled (7x6 -> 4x3 -> 2x2) and are cropped back.
     assert est.encoder_.get_layer("pool_1").output.shape[1:] == (2, 2, 8)
@@ -69,11 +69,11 @@ def test_default_architecture_strides_and_starts_as_pca():
     assert [layer.strides for layer in code.body[1:3]] == [(2, 2), (2, 2)]
     output = est.decoder_.get_layer("output")
     assert [type(layer).__name__ for layer in output.body] == [
-        "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose", "Cropping2D",
-        "Flatten",
+        "Dense", "Dense", "Reshape", "Conv2DTranspose", "Conv2DTranspose",
+        "Cropping2D", "Flatten",
     ]  # fmt: skip
     # The decoder's last layer outputs the image's channels at full size.
-    assert output.body[3].filters == 2
+    assert output.body[4].filters == 2
     assert est.loss_ == "mse" and est.output_activation_ == "linear"
     pca = PCA(5).fit(X)
     assert_allclose(est.transform(X), pca.transform(X), atol=1e-4)
@@ -91,8 +91,10 @@ def test_decoder_filters_auto_doubles_the_encoders():
     ).fit(X)
     assert est.decoder_filters_ == (8, 12)
     output = est.decoder_.get_layer("output")
-    expand, to_map, deconv, last = output.body[:4]
-    # The code expands into the innermost block's channels at 2 x 2.
+    dense, expand, to_map, deconv, last = output.body[:5]
+    # decoder_dense="auto": a dense layer of 256 units, then the code expands
+    # into the innermost block's channels at 2 x 2.
+    assert dense.name == "dense" and dense.units == 256 == est.decoder_dense_
     assert expand.units == 2 * 2 * 12 and to_map.target_shape == (2, 2, 12)
     assert deconv.filters == 8 and last.filters == 1
     body = est.encoder_.get_layer("code").body
@@ -102,7 +104,12 @@ def test_decoder_filters_auto_doubles_the_encoders():
 def test_decoder_filters_set_explicitly_and_mirrored_decoders():
     X = np.random.default_rng(0).random((20, 64))
     mirrored = ConvAutoencoderTransformer(
-        3, image_shape=(8, 8), filters=(4, 6), decoder_filters=(4, 6), epochs=1
+        3,
+        image_shape=(8, 8),
+        filters=(4, 6),
+        decoder_filters=(4, 6),
+        decoder_dense=0,
+        epochs=1,
     ).fit(X)
     assert mirrored.decoder_filters_ == (4, 6)
     assert mirrored.decoder_.get_layer("output").body[0].units == 2 * 2 * 6
@@ -140,6 +147,20 @@ def test_a_conv_spec_without_decoder_filters_mirrors_its_encoder():
     common = dict(n_features=64, n_components=3, output_activation="linear")
     old = ConvSpec(**common, loss="mse", image_shape=(8, 8, 1), filters=(4, 6))
     assert old.decoder_filters == (4, 6)
+    assert old.decoder_dense == 0
+
+
+def test_decoder_dense_zero_is_the_decoder_without_it():
+    X = np.random.default_rng(0).random((20, 64))
+    params = dict(image_shape=(8, 8), filters=(4,), epochs=1, random_state=0)
+    without = ConvAutoencoderTransformer(3, decoder_dense=0, **params).fit(X)
+    wide = ConvAutoencoderTransformer(3, decoder_dense=5, **params).fit(X)
+    names = [layer.name for layer in without.decoder_.get_layer("output").body]
+    assert "dense" not in names and without.decoder_dense_ == 0
+    body = wide.decoder_.get_layer("output").body
+    assert body[0].name == "dense" and body[0].units == 5
+    with pytest.raises(ValueError, match="decoder_dense"):
+        ConvAutoencoderTransformer(3, decoder_dense=-1, **params).fit(X)
 
 
 def test_warm_start_keeps_the_decoder_it_was_built_with():
@@ -153,6 +174,11 @@ def test_warm_start_keeps_the_decoder_it_was_built_with():
     assert est.model_ is model and est.decoder_filters_ == (4,)
     with pytest.raises(ValueError, match=r"decoder_filters is \(4,\); got"):
         est.set_params(decoder_filters=(6,)).fit(X)
+    # So does decoder_dense="auto" for a model built without the layer.
+    est.set_params(warm_start=False, decoder_filters=(4,), decoder_dense=0).fit(X)
+    model = est.model_
+    est.set_params(decoder_dense="auto", warm_start=True).fit(X)
+    assert est.model_ is model and est.decoder_dense_ == 0
 
 
 def test_pooling_with_the_shortcut_and_striding_without_it_build_and_train():

@@ -13,6 +13,10 @@ from .docstrings import fill_shared_docs
 from .fitted import from_spec
 from .parameters import ORDERED_CONSTRAINTS
 
+# decoder_dense="auto": a dense layer of this many units between the code and
+# the decoder's feature map (benchmarks/bench_time_to_quality.py).
+AUTO_DECODER_DENSE = 256
+
 
 @fill_shared_docs
 class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
@@ -23,9 +27,9 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     ``image_shape``. Stride-2 ``Conv2D`` blocks (one per entry of
     ``filters``) halve its height and width, and a dense layer maps the result
     to a linear code of ``n_components`` numbers. The decoder expands the code
-    into a feature map and doubles its height and width with as many stride-2
-    ``Conv2DTranspose`` blocks, of its own filters (``decoder_filters``, by
-    default twice the encoder's).
+    (through a dense layer, ``decoder_dense``) into a feature map and doubles
+    its height and width with as many stride-2 ``Conv2DTranspose`` blocks, of
+    its own filters (``decoder_filters``, by default twice the encoder's).
 
     By default the autoencoder starts as PCA and learns to do better, as
     :class:`AutoencoderTransformer` does: a linear path from the pixels to the
@@ -62,6 +66,12 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         quality per second. ``decoder_filters=filters`` mirrors the encoder,
         the architecture before this parameter existed. The filters used are
         in ``decoder_filters_``.
+    decoder_dense : int or "auto", default="auto"
+        Units of a ``Dense`` layer between the code and the layer that expands
+        it into the decoder's feature map; 0 for none, the architecture before
+        this parameter existed. ``"auto"`` is 256: on Fashion-MNIST it
+        lowered the error reached after every epoch, for 1.1x to 1.2x the
+        time per epoch. The units used are in ``decoder_dense_``.
     kernel_size : int, default=3
         Height and width of every convolution kernel.
     activation : str, default="relu"
@@ -88,6 +98,8 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         The ``(height, width, channels)`` used.
     decoder_filters_ : tuple of int
         The decoder's filters used, ``"auto"`` resolved.
+    decoder_dense_ : int
+        The units of the decoder's dense layer used, ``"auto"`` resolved.
     {shared_attributes}
 
     See Also
@@ -115,6 +127,10 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         "image_shape": ["array-like", None],
         "filters": ["array-like", Integral],
         "decoder_filters": ["array-like", Integral, StrOptions({"auto"})],
+        "decoder_dense": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "activity_l1": [Interval(Real, 0, None, closed="left")],
@@ -131,6 +147,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         image_shape=None,
         filters=(32, 64),
         decoder_filters="auto",
+        decoder_dense="auto",
         kernel_size=3,
         activation="relu",
         activity_l1=0.0,
@@ -162,6 +179,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.image_shape = image_shape
         self.filters = filters
         self.decoder_filters = decoder_filters
+        self.decoder_dense = decoder_dense
         self.kernel_size = kernel_size
         self.activation = activation
         self.activity_l1 = activity_l1
@@ -191,6 +209,9 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
 
     image_shape_ = from_spec("image_shape", "The ``(height, width, channels)`` used.")
     decoder_filters_ = from_spec("decoder_filters", "The decoder's filters used.")
+    decoder_dense_ = from_spec(
+        "decoder_dense", "The units of the decoder's dense layer used."
+    )
 
     _sample_ndims = (2, 3)
     _sample_hint = (
@@ -206,12 +227,19 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             image_shape=self._image_shape(X.shape[1], sample_shape),
             filters=filters,
             decoder_filters=self._decoder_filters(filters, fitted),
+            decoder_dense=self._decoder_dense(fitted),
             kernel_size=int(self.kernel_size),
             activation=self.activation,
             activity_l1=float(self.activity_l1),
             downsampling=self.downsampling,
             pca_shortcut=shortcut,
         )
+
+    def _decoder_dense(self, fitted):
+        if not isinstance(self.decoder_dense, str):
+            return int(self.decoder_dense)
+        # A warm start continues with the decoder it was built with.
+        return AUTO_DECODER_DENSE if fitted is None else fitted.decoder_dense
 
     def _decoder_filters(self, filters, fitted):
         if isinstance(self.decoder_filters, str):

@@ -41,6 +41,10 @@ class ConvSpec(NetworkSpec, registered=True):
         ``filters``: the innermost sets the channels of the feature map the
         code expands to. None, the decoder of models saved before the two could
         differ, is set to ``filters``.
+    decoder_dense : int
+        Units of a ``Dense`` layer between the code and the layer that expands
+        it into the feature map; 0, the decoder of models saved before it
+        existed, for none.
     kernel_size : int
         Height and width of every convolution kernel.
     activation : str
@@ -60,6 +64,7 @@ class ConvSpec(NetworkSpec, registered=True):
     image_shape: tuple = ()
     filters: tuple = ()
     decoder_filters: tuple | None = None
+    decoder_dense: int = 0
     kernel_size: int = 3
     activation: str = "relu"
     activity_l1: float = 0.0
@@ -138,7 +143,7 @@ def conv_encoder(spec, seed):
 
 
 def conv_decoder(spec, seed):
-    """Return ``code -> feature map -> Conv2DTranspose blocks -> rows``."""
+    """Return ``code -> [dense] -> feature map -> Conv2DTranspose blocks -> rows``."""
 
     import keras
 
@@ -147,7 +152,9 @@ def conv_decoder(spec, seed):
     image_shape, filters = spec.image_shape, spec.decoder_filters
     kernel_size = spec.kernel_size
     activation = spec.activation
-    seeds = int_seeds(seed, len(filters) + 2)
+    # One seed more than the layers without decoder_dense use, last, so that
+    # the others, and models without it, keep their initial weights.
+    *seeds, dense_seed = int_seeds(seed, len(filters) + 3)
     height, width = downsampled_size(image_shape, len(filters))
     output_activation = None if spec.pca_shortcut else spec.output_activation
     # The image's channels come from a last full-size layer, which with the
@@ -155,7 +162,10 @@ def conv_decoder(spec, seed):
     last_kwargs = _conv_kwargs(seeds[-1])
     if spec.pca_shortcut:
         last_kwargs["kernel_initializer"] = "zeros"
-    body = [
+    body = []
+    if spec.decoder_dense:
+        body.append(seeded_dense(spec.decoder_dense, activation, dense_seed, "dense"))
+    body += [
         seeded_dense(height * width * filters[-1], activation, seeds[0], "expand"),
         keras.layers.Reshape((height, width, filters[-1]), name="to_feature_map"),
     ]
