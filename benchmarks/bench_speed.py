@@ -203,7 +203,7 @@ def inference_models(n_features, seed):
         "AE deep (512-256)": AutoencoderTransformer(
             N_COMPONENTS, hidden_layer_sizes=(512, 256), **common
         ),
-        "AE conv (32, 64; decoder 64, 128)": ConvAutoencoderTransformer(
+        "AE conv (defaults)": ConvAutoencoderTransformer(
             N_COMPONENTS, image_shape=(side, side, 1), **common
         ),
         "AE variational (256)": VariationalAutoencoderTransformer(

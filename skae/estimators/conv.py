@@ -222,12 +222,13 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
     def _resolve_spec(self, X, fitted, sample_shape=None):
         filters = positive_int_tuple("filters", self.filters, allow_empty=False)
         shortcut = bool(self.pca_shortcut)
+        decoder_filters, decoder_dense = self._resolve_decoder(filters, fitted)
         return ConvSpec(
             **self._resolve_common(X, fitted, linear_start=shortcut),
             image_shape=self._image_shape(X.shape[1], sample_shape),
             filters=filters,
-            decoder_filters=self._decoder_filters(filters, fitted),
-            decoder_dense=self._decoder_dense(fitted),
+            decoder_filters=decoder_filters,
+            decoder_dense=decoder_dense,
             kernel_size=int(self.kernel_size),
             activation=self.activation,
             activity_l1=float(self.activity_l1),
@@ -235,18 +236,18 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
             pca_shortcut=shortcut,
         )
 
-    def _decoder_dense(self, fitted):
-        if not isinstance(self.decoder_dense, str):
-            return int(self.decoder_dense)
-        # A warm start continues with the decoder it was built with.
-        return AUTO_DECODER_DENSE if fitted is None else fitted.decoder_dense
+    def _resolve_decoder(self, filters, fitted):
+        """``decoder_filters`` and ``decoder_dense``, ``"auto"`` settled.
 
-    def _decoder_filters(self, filters, fitted):
+        A fit that continues a ``fitted`` spec keeps what ``"auto"`` chose then.
+        """
+        if fitted is not None:
+            auto = fitted.decoder_filters, fitted.decoder_dense
+        else:
+            auto = tuple(2 * n for n in filters), AUTO_DECODER_DENSE
+        dense = auto[1] if self.decoder_dense == "auto" else int(self.decoder_dense)
         if isinstance(self.decoder_filters, str):
-            if fitted is not None and fitted.filters == filters:
-                # A warm start continues with the decoder it was built with.
-                return fitted.decoder_filters
-            return tuple(2 * n for n in filters)
+            return auto[0], dense
         decoder = positive_int_tuple(
             "decoder_filters", self.decoder_filters, allow_empty=False
         )
@@ -255,7 +256,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
                 f"decoder_filters must have one entry per block of filters "
                 f"{filters!r}; got decoder_filters={self.decoder_filters!r}."
             )
-        return decoder
+        return decoder, dense
 
     def _image_shape(self, n_features, sample_shape=None):
         images = sample_shape is not None and len(sample_shape) > 1
