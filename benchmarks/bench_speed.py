@@ -99,7 +99,7 @@ class Sizes:
 FULL = Sizes(
     one_row_repeats=200,
     many_rows=10_000,
-    many_rows_repeats=7,
+    many_rows_repeats=15,
     predict_repeats=20,
     inference_fit_rows=2_000,
     fit_epochs=10,
@@ -225,15 +225,17 @@ def time_pair(transform, inverse, X1, Xn, sizes):
     }
 
 
-def paired_medians(*functions, repeats):
+def paired_medians(*functions, repeats, seed=0):
     """Medians of each of ``functions`` timed in turn, so that changes in the
-    machine's load fall on all alike."""
+    machine's load fall on all alike; in a new random order every round, so
+    that none always runs first (after another model's call) or last."""
+    rng = np.random.default_rng(seed)
     times = [[] for _ in functions]
     for _ in range(repeats):
-        for function, record in zip(functions, times, strict=True):
+        for i in rng.permutation(len(functions)):
             start = time.perf_counter()
-            function()
-            record.append(time.perf_counter() - start)
+            functions[i]()
+            times[i].append(time.perf_counter() - start)
     return [statistics.median(record) for record in times]
 
 

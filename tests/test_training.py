@@ -486,9 +486,10 @@ def wait_for_epoch(process, marker, epoch, timeout=180):
             8,
         ),
         # The plateau schedule halves the rate after every epoch that improves
-        # by less than tol: a resumed fit must go on with the halved rate and
-        # the count since the last halving. Epochs of 90 steps end the
-        # warm-up after the 3rd.
+        # by less than 0.45% (1% for 90 steps of the 200 it is set for): a
+        # resumed fit must go on with the halved rate, the count since the
+        # last halving and the loss a plateau must beat. Epochs of 90 steps
+        # end the warm-up after the 3rd.
         (
             {
                 "epochs": 12,
@@ -743,13 +744,14 @@ def test_two_backups_are_refused():
         est.fit(X)
 
 
-def plateau_run(val_losses, patience, learning_rate=None, warmup=0):
+def plateau_run(val_losses, patience, learning_rate=None, warmup=0, plateau_tol=None):
     """Learning rates after each epoch of a monitored fit with a plateau schedule."""
     monitor, model = start_monitor(
         len(val_losses),
         early_stopping=False,
         plateau_patience=patience,
         plateau_warmup=warmup,
+        plateau_tol=plateau_tol,
     )
     model.optimizer = keras.optimizers.Adam(learning_rate or 1.0)
     rates = []
@@ -766,6 +768,40 @@ def test_plateau_schedule_halves_the_rate_after_epochs_without_improvement():
         1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125,
     ]  # fmt: skip
     assert plateau_run(losses, patience=None) == [1.0] * 10
+
+
+def test_plateau_schedule_halves_the_rate_when_the_gains_are_small():
+    # Every epoch improves on the last by 0.5%: progress for tol=0, but a
+    # plateau for plateau_tol=0.01, which each halving starts again from the
+    # lowest loss.
+    losses = [0.995**epoch for epoch in range(7)]
+    assert plateau_run(losses, patience=2) == [1.0] * 7
+    assert plateau_run(losses, patience=2, plateau_tol=0.01) == [
+        1.0, 1.0, 0.5, 0.5, 0.25, 0.25, 0.125,
+    ]  # fmt: skip
+    # A gain of 1% or more from where the plateau began ends it.
+    losses = [1.0, 0.995, 0.98, 0.975, 0.97, 0.96]
+    assert plateau_run(losses, patience=2, plateau_tol=0.01) == [1.0] * 6
+
+
+def test_fit_counts_plateaus_by_the_larger_of_tol_and_plateau_tol(monkeypatch):
+    seen = []
+    original = loop.TrainingMonitor.__init__
+
+    def record(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seen.append(self.plateau_tol)
+
+    monkeypatch.setattr(loop.TrainingMonitor, "__init__", record)
+    assert (loop.PLATEAU_TOL, loop.PLATEAU_TOL_STEPS) == (0.01, 200)
+    # 400 rows less the 10% held out: 360 rows, in steps of 1 or of 4 rows.
+    X = np.random.default_rng(0).random((400, 6))
+    for tol, batch_size in ((1e-4, 1), (1e-4, 4), (0.05, 1)):
+        AutoencoderTransformer(
+            2, epochs=1, tol=tol, batch_size=batch_size, random_state=0
+        ).fit(X)
+    # An epoch of 200 steps or more needs 1%, one of 90 steps 0.45%.
+    assert seen == pytest.approx([0.01, 0.0045, 0.05])
 
 
 def test_plateau_schedule_counts_no_epoch_of_the_warm_up():
@@ -791,6 +827,7 @@ def test_plateau_state_is_backed_up_with_the_monitor(tmp_path):
         10, start=4, backup_dir=str(tmp_path), plateau_patience=3
     )
     assert resumed.plateau_wait == monitor.plateau_wait == 2
+    assert resumed.plateau_best == monitor.plateau_best == 2.0
 
 
 @pytest.mark.parametrize("schedule", ["plateau", "constant"])

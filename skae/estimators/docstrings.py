@@ -24,8 +24,9 @@ SHARED_PARAMETERS = """\
         Learning rate of an optimizer given by name.
     learning_rate_schedule : {"plateau", "constant"}, default="plateau"
         ``"plateau"`` halves the learning rate whenever the monitored loss has
-        not improved for ``max(1, n_iter_no_change // 2)`` epochs, so that a
-        fit settles into a minimum that a constant rate keeps stepping over;
+        not fallen by 1% (or by ``tol``, if larger) for ``max(1,
+        n_iter_no_change // 2)`` epochs, so that a fit settles into a minimum
+        that a constant rate keeps stepping over;
         those epochs are counted once the fit has taken 200 gradient steps,
         so that a small data set's first epochs of a few steps each run at the
         full rate. ``"constant"`` keeps it. An optimizer whose learning rate is a Keras

@@ -44,8 +44,12 @@ class TrainingMonitor(keras.callbacks.Callback):
         from the state it saved in ``backup_dir`` after them.
     plateau_patience : int, default=None
         Halve the optimizer's learning rate whenever the monitored loss has
-        not improved by ``tol`` for this many epochs (counted again after each
-        halving); None never changes it.
+        not improved by ``plateau_tol`` for this many epochs (counted again
+        after each halving); None never changes it.
+    plateau_tol : float, default=None
+        An epoch ends a plateau when its loss is below ``plateau_best -
+        plateau_tol * |plateau_best|``, ``plateau_best`` being the loss that
+        ended the last one (or the lowest at the last halving). None: ``tol``.
     plateau_warmup : int, default=0
         The number of first epochs that ``plateau_patience`` does not count:
         the rate is never halved in them.
@@ -74,6 +78,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         "diverged_epoch",
         "finished",
         "plateau_wait",
+        "plateau_best",
     )
 
     def __init__(
@@ -86,11 +91,14 @@ class TrainingMonitor(keras.callbacks.Callback):
         start=0,
         plateau_patience=None,
         plateau_warmup=0,
+        plateau_tol=None,
     ):
         super().__init__()
         self.plateau_patience = plateau_patience
         self.plateau_warmup = plateau_warmup
+        self.plateau_tol = tol if plateau_tol is None else plateau_tol
         self.plateau_wait = 0
+        self.plateau_best = np.inf
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -159,15 +167,24 @@ class TrainingMonitor(keras.callbacks.Callback):
                 self.best_weights = self.last_finite_weights
         if self.best_epoch is None or current < self.best - self.tol * abs(self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
-            self.plateau_wait = 0
         else:
             self.wait += 1
-            if epoch >= self.plateau_warmup:
-                self.plateau_wait += 1
             if self.early_stopping and self.wait >= self.n_iter_no_change:
                 self.model.stop_training = True
-            elif self.plateau_patience and self.plateau_wait >= self.plateau_patience:
-                self._halve_learning_rate()
+                return
+        if self.plateau_patience:
+            self._watch_plateau(epoch, current)
+
+    def _watch_plateau(self, epoch, current):
+        """Count the epochs of a plateau; halve the rate when it lasts."""
+        best = self.plateau_best
+        if not np.isfinite(best) or current < best - self.plateau_tol * abs(best):
+            self.plateau_best, self.plateau_wait = current, 0
+            return
+        if epoch >= self.plateau_warmup:
+            self.plateau_wait += 1
+        if self.plateau_wait >= self.plateau_patience:
+            self._halve_learning_rate()
 
     @property
     def stopped_early(self):
@@ -179,8 +196,10 @@ class TrainingMonitor(keras.callbacks.Callback):
         )
 
     def _halve_learning_rate(self):
-        """Halve the learning rate, where it is a number rather than a schedule."""
+        """Halve the learning rate, where it is a number rather than a schedule;
+        the next plateau ends with an improvement on the lowest loss so far."""
         self.plateau_wait = 0
+        self.plateau_best = self.lowest
         learning_rate = learning_rate_variable(self.model)
         if learning_rate is not None:
             learning_rate.assign(learning_rate * 0.5)
