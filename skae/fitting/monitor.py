@@ -165,7 +165,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             self.lowest, self.lowest_epoch = current, epoch
             if self.early_stopping:
                 self.best_weights = self.last_finite_weights
-        if self.best_epoch is None or current < self.best - self.tol * abs(self.best):
+        if _improves(current, self.best, self.tol):
             self.best, self.best_epoch, self.wait = current, epoch, 0
         else:
             self.wait += 1
@@ -177,8 +177,7 @@ class TrainingMonitor(keras.callbacks.Callback):
 
     def _watch_plateau(self, epoch, current):
         """Count the epochs of a plateau; halve the rate when it lasts."""
-        best = self.plateau_best
-        if not np.isfinite(best) or current < best - self.plateau_tol * abs(best):
+        if _improves(current, self.plateau_best, self.plateau_tol):
             self.plateau_best, self.plateau_wait = current, 0
             return
         if epoch >= self.plateau_warmup:
@@ -270,6 +269,12 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.last_finite_weights = arrays("last_finite_weights")
         self.best_weights = arrays("best_weights") or None
         self.random_states = arrays("random_states")
+
+
+def _improves(current, reference, tol):
+    """Whether a loss of ``current`` improves on ``reference`` by more than
+    ``tol`` of it; any loss does where there is no reference yet (infinite)."""
+    return not np.isfinite(reference) or current < reference - tol * abs(reference)
 
 
 def learning_rate_variable(model):
