@@ -39,6 +39,8 @@ Models
 * ``conv-mirrored``: the same with ``decoder_filters=(32, 64)`` and
   ``decoder_dense=0``, the decoder mirroring the encoder (the default before
   the decoder got its own filters and dense layer);
+* ``conv-flips``: ``ConvAutoencoderTransformer(k, random_flip="horizontal")``,
+  trained on the images and, at random, their mirror images;
 * ``best``: the best skae configuration found for long fits (see ``BEST``);
 * ``conv-best``: ``ConvAutoencoderTransformer(k)`` fitted as ``best`` is (see
   ``CONV_BEST``): a time budget that anneals the rate, more patience.
@@ -81,7 +83,7 @@ MODELS = ("pca", "keras-tutorial", "keras-deep", "default", "deep", "conv")
 BEST = {"hidden_layer_sizes": (1024, 512), "n_iter_no_change": 20}
 CONV_BEST = {"n_iter_no_change": 20}
 # Models run only when named in --models.
-OPTIONAL_MODELS = ("best", "conv-best", "conv-mirrored")
+OPTIONAL_MODELS = ("best", "conv-best", "conv-mirrored", "conv-flips")
 # Training rows scored after every epoch beside the test images.
 TRAIN_SAMPLE_ROWS = 10_000
 
@@ -224,6 +226,10 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
         )
     if name == "conv":
         return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
+    if name == "conv-flips":
+        return ConvAutoencoderTransformer(
+            k, image_shape=None, random_flip="horizontal", random_state=seed
+        )
     if name == "conv-mirrored":
         return ConvAutoencoderTransformer(
             k,

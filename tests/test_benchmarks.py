@@ -317,3 +317,16 @@ def test_denoising_benchmark_scores_every_method(tmp_path):
     X = np.full((50, 10), 0.5)
     N = denoising.noisy(X, 1.0, np.random.default_rng(0))
     assert N.min() == 0 and N.max() == 1 and N.dtype == np.float32
+
+
+@pytest.mark.slow
+def test_random_flip_benchmark_fits_with_and_without_mirror_images(tmp_path):
+    flips = load_script("bench_random_flip")
+    (result,) = flips.main(["--quick", "--output", str(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["results"] == [result]
+    assert result["n"] == 200 and result["pca_mse"] > 0
+    assert [fit["random_flip"] for fit in result["fits"]] == [None, "horizontal"]
+    for fit in result["fits"]:
+        assert fit["epochs"] == 3 and 0 < fit["test"] < 2 and 0 < fit["train"] < 2
+    assert "| 200 | horizontal |" in (tmp_path / "results.md").read_text()

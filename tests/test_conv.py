@@ -181,6 +181,57 @@ def test_warm_start_keeps_the_decoder_it_was_built_with():
     assert est.model_ is model and est.decoder_dense_ == 0
 
 
+def left_blobs(n, seed):
+    """8 x 8 images of a 2 x 2 blob in their left half."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 8, 8))
+    for image, row, col in zip(
+        images, rng.integers(0, 7, n), rng.integers(0, 3, n), strict=True
+    ):
+        image[row : row + 2, col : col + 2] = 1.0
+    return images
+
+
+def test_random_flip_trains_on_mirror_images_too():
+    """Trained on blobs in the left half alone, the model reconstructs blobs
+    in the right half only when random_flip shows it their mirror images; the
+    warm start may switch it, as any training parameter."""
+    X, mirrored = left_blobs(300, 0), left_blobs(100, 1)[:, :, ::-1]
+    params = dict(filters=(8,), epochs=20, batch_size=32, random_state=0)
+    errors = {}
+    for flip in (None, "horizontal"):
+        est = ConvAutoencoderTransformer(8, random_flip=flip, **params).fit(X)
+        restored = est.inverse_transform(est.transform(mirrored))
+        errors[flip] = np.mean((restored - mirrored) ** 2)
+    assert errors["horizontal"] < errors[None] / 4, errors
+    model = est.model_
+    est.set_params(random_flip="vertical", warm_start=True, epochs=1).fit(X)
+    assert est.model_ is model
+
+
+def test_random_flip_starts_as_pca_of_the_images_and_their_mirror_images():
+    """Before training (a learning rate too small to move it) the model is PCA
+    of what it trains on: blobs on either side, reconstructed alike."""
+    X, mirrored = left_blobs(300, 0), left_blobs(300, 0)[:, :, ::-1]
+    params = dict(filters=(4,), epochs=1, learning_rate=1e-12, random_state=0)
+    for flip in (None, "horizontal"):
+        est = ConvAutoencoderTransformer(8, random_flip=flip, **params).fit(X)
+        own, other = (
+            np.mean((est.inverse_transform(est.transform(Y)) - Y) ** 2)
+            for Y in (X, mirrored)
+        )
+        if flip is None:
+            assert other > 2 * own
+        else:
+            assert_allclose(other, own, rtol=0.02)
+
+
+def test_random_flip_is_checked_by_name():
+    X = np.zeros((10, 16))
+    with pytest.raises(ValueError, match="'random_flip' parameter"):
+        ConvAutoencoderTransformer(2, random_flip="left").fit(X)
+
+
 def test_pooling_with_the_shortcut_and_striding_without_it_build_and_train():
     X = np.random.default_rng(0).random((30, 64))
     for params in (

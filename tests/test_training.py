@@ -14,10 +14,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
 from skae.fitting import loop
+from skae.fitting.augment import with_mirror_images
 from skae.fitting.data import make_dataset
 from skae.fitting.monitor import TrainingMonitor
 
@@ -258,6 +260,138 @@ def test_dataset_order_depends_only_on_seed():
     assert not all(np.array_equal(x, y) for x, y in zip(a, c, strict=True))
     ordered = batches(make_dataset(X, batch_size=50, shuffle=False, seed=1, epochs=1))
     assert_array_equal(ordered[0], X)
+
+
+def flip_states(rows, originals, image_shape):
+    """For each row, which of ``originals``' mirror images it is: 0 none,
+    1 left-right, 2 up-down, 3 both; -1 when it is none of them."""
+    images = originals.reshape(-1, *image_shape)
+    versions = [
+        images,
+        images[:, :, ::-1],
+        images[:, ::-1, :],
+        images[:, ::-1, ::-1],
+    ]
+    versions = [v.reshape(len(originals), -1) for v in versions]
+    states = []
+    for row in rows:
+        found = [s for s, v in enumerate(versions) if (v == row).all(axis=1).any()]
+        states.append(found[0] if found else -1)
+    return np.array(states)
+
+
+@pytest.mark.parametrize(
+    "random_flip, expected",
+    [
+        ("horizontal", {0, 1}),
+        ("vertical", {0, 2}),
+        ("horizontal_and_vertical", {0, 1, 2, 3}),
+    ],
+)
+def test_random_flips_mirror_inputs_and_targets_alike(random_flip, expected):
+    """Each row comes as it is or mirrored, about half of the time each way,
+    its target mirrored with it, anew every epoch and the same for a seed."""
+    rng = np.random.default_rng(0)
+    # Distinct, asymmetric 3 x 4 images, so that every mirror image is told apart.
+    X = rng.permutation(200 * 12).reshape(200, 12).astype(np.float32)
+    T = X + 10_000
+    shape = (3, 4, 1)
+
+    def pairs(seed):
+        dataset = make_dataset(
+            X,
+            targets=T,
+            batch_size=64,
+            shuffle=True,
+            seed=seed,
+            epochs=2,
+            random_flip=random_flip,
+            image_shape=shape,
+        )
+        inputs, targets = zip(
+            *((x.numpy(), t.numpy()) for x, t in dataset), strict=True
+        )
+        return np.concatenate(inputs), np.concatenate(targets)
+
+    inputs, targets = pairs(0)
+    states = flip_states(inputs, X, shape[:2])
+    assert_array_equal(states, flip_states(targets - 10_000, X, shape[:2]))
+    assert set(states) == expected
+    for axis_state in {1, 2} & expected:
+        flipped = np.isin(states, [axis_state, 3]).mean()
+        assert 0.4 < flipped < 0.6, flipped
+    # Both epochs hold every row once, flipped anew.
+    first, second = states[:200], states[200:]
+    assert not np.array_equal(first, second)
+    again, _ = pairs(0)
+    assert_array_equal(again, inputs)
+    assert not np.array_equal(pairs(1)[0], inputs)
+    # Without targets, each target is its input, mirrored or not.
+    (x, t), *_ = make_dataset(
+        X,
+        batch_size=200,
+        shuffle=False,
+        seed=0,
+        epochs=1,
+        random_flip=random_flip,
+        image_shape=shape,
+    )
+    assert_array_equal(x.numpy(), t.numpy())
+    assert 0 < (flip_states(x.numpy(), X, shape[:2]) != 0).mean() < 1
+
+
+def test_random_flips_come_before_the_noise():
+    """The noise corrupts the mirrored input: the target is the mirror image
+    of the clean row, not of a noisy one."""
+    X = np.random.default_rng(0).random((64, 16)).astype(np.float32)
+    (x, t), *_ = make_dataset(
+        X,
+        batch_size=64,
+        shuffle=False,
+        seed=0,
+        epochs=1,
+        noise_type="gaussian",
+        noise=0.1,
+        random_flip="horizontal",
+        image_shape=(4, 4, 1),
+    )
+    x, t = x.numpy(), t.numpy()
+    states = flip_states(t, X, (4, 4))
+    assert set(states) == {0, 1}
+    residual = x - t
+    assert 0.05 < residual.std() < 0.15
+
+
+def test_mirror_images_permute_the_columns_of_dense_and_sparse_rows():
+    """The rows a PCA start with flips is computed from: every row, then each
+    of its mirror images."""
+    X = np.arange(24, dtype=np.float64).reshape(2, 12)
+    shape = (2, 3, 2)
+    images = X.reshape(2, *shape)
+    versions = {
+        "horizontal": [images, images[:, :, ::-1]],
+        "vertical": [images, images[:, ::-1]],
+        "horizontal_and_vertical": [
+            images,
+            images[:, ::-1],
+            images[:, :, ::-1],
+            images[:, ::-1, ::-1],
+        ],
+    }
+    for random_flip, expected in versions.items():
+        rows = with_mirror_images(X, random_flip, shape)
+        assert_array_equal(rows, np.concatenate([v.reshape(2, 12) for v in expected]))
+        sparse = with_mirror_images(sp.csr_matrix(X), random_flip, shape)
+        assert sp.issparse(sparse)
+        assert_array_equal(sparse.toarray(), rows)
+
+
+def test_random_flips_need_an_image_shape():
+    X = np.zeros((4, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match="random_flip='horizontal' mirrors images"):
+        make_dataset(
+            X, batch_size=2, shuffle=False, seed=0, epochs=1, random_flip="horizontal"
+        )
 
 
 def fit_codes(random_state, X):
@@ -621,6 +755,33 @@ def test_interrupted_eager_fit_resumes_bit_identically(tmp_path, interrupted):
     assert (backup_dir / "skae_state_3.npz").exists() == (interrupted != "epoch_begin")
     resumed = small_fit(X, [keras.callbacks.BackupAndRestore(backup_dir)], **params)
     assert_same_fit(resumed, expected)
+
+
+def test_interrupted_fit_with_random_flips_resumes_bit_identically(tmp_path):
+    """The flips of every batch depend on the seed and the step alone."""
+    from skae import ConvAutoencoderTransformer
+
+    X = np.random.default_rng(0).random((64, 16))
+    params = dict(
+        image_shape=(4, 4),
+        filters=(2,),
+        epochs=4,
+        batch_size=16,
+        random_flip="horizontal_and_vertical",
+        noise=0.1,
+        early_stopping=False,
+        random_state=0,
+    )
+    expected = ConvAutoencoderTransformer(2, **params).fit(X)
+    backup_dir = tmp_path / "backup"
+    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
+    with pytest.raises(KeyboardInterrupt):
+        ConvAutoencoderTransformer(2, callbacks=stop, **params).fit(X)
+    backup = [keras.callbacks.BackupAndRestore(backup_dir)]
+    resumed = ConvAutoencoderTransformer(2, callbacks=backup, **params).fit(X)
+    assert_same_fit(resumed, expected)
+    unflipped = ConvAutoencoderTransformer(2, **{**params, "random_flip": None})
+    assert unflipped.fit(X).history_ != expected.history_
 
 
 @pytest.mark.parametrize("interrupt_at", [None, 3])

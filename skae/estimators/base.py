@@ -292,8 +292,11 @@ class BaseAutoencoder(
 
     def _training_config(self):
         """The training parameters, frozen for one fit."""
+        # Parameters an estimator does not take (random_flip, for the image
+        # models only) keep the config's defaults.
         names = TrainingConfig.parameter_names()
-        return TrainingConfig(**{n: getattr(self, n) for n in names}, xla=self._xla)
+        params = {n: getattr(self, n) for n in names if hasattr(self, n)}
+        return TrainingConfig.of(params, xla=self._xla)
 
 
 BASES.append(BaseAutoencoder)

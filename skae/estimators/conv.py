@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._options import ACTIVATION_NAMES
+from .._options import ACTIVATION_NAMES, FLIP_AXES
 from .._validation import check_shape_fits_rows, positive_int_tuple, shape_param
 from ..networks.conv import ConvSpec
 from .base import BaseAutoencoder
@@ -90,6 +90,17 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         tutorial's network, several times slower). With ``"stride"`` the
         decoder's last ``Conv2DTranspose`` outputs the image's channels
         directly.
+    random_flip : str or None, default=None
+        Train on mirror images too: in every epoch each training image is
+        mirrored with probability 1/2, left to right (``"horizontal"``), up and
+        down (``"vertical"``), or each way independently
+        (``"horizontal_and_vertical"``), as ``keras.layers.RandomFlip`` does,
+        and the model learns to reconstruct the mirrored image. Use it where a
+        mirror image is an image of the same kind (clothes, most photographs;
+        not digits or text): it helps a model that learns its training
+        images better than the images it has not seen. The held-out rows and
+        ``transform`` see the images as they are. None trains on the images
+        alone.
     {ordered_and_shared_parameters}
 
     Attributes
@@ -136,6 +147,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         "activity_l1": [Interval(Real, 0, None, closed="left")],
         "pca_shortcut": ["boolean"],
         "downsampling": [StrOptions({"stride", "pool"})],
+        "random_flip": [StrOptions(set(FLIP_AXES)), None],
     }
 
     _small_params = {"image_shape": None, "filters": (4,)}
@@ -153,6 +165,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         activity_l1=0.0,
         pca_shortcut=True,
         downsampling="stride",
+        random_flip=None,
         ordered=False,
         output_activation="auto",
         loss="auto",
@@ -185,6 +198,7 @@ class ConvAutoencoderTransformer(BaseAutoencoder, registered=True):
         self.activity_l1 = activity_l1
         self.pca_shortcut = pca_shortcut
         self.downsampling = downsampling
+        self.random_flip = random_flip
         self.ordered = ordered
         self.output_activation = output_activation
         self.loss = loss

@@ -33,6 +33,9 @@ class TrainingConfig:
     distribute : tf.distribute.Strategy or None
     random_state : int, RandomState instance or None
     verbose : int
+    random_flip : {"horizontal", "vertical", "horizontal_and_vertical"} or None, \
+            default=None
+        A parameter of the image estimators only; the others train without.
     xla : bool, default=False
         Whether long fits compile the training step with XLA, which only some
         networks gain from (see :data:`skae.fitting.loop.XLA_MIN_STEPS`); a
@@ -56,6 +59,7 @@ class TrainingConfig:
     distribute: object
     random_state: object
     verbose: int
+    random_flip: object = None
     xla: bool = False
 
     @classmethod
@@ -65,5 +69,9 @@ class TrainingConfig:
 
     @classmethod
     def of(cls, params, xla=False):
-        """The config of an estimator's ``params`` (as ``get_params`` gives them)."""
-        return cls(**{name: params[name] for name in cls.parameter_names()}, xla=xla)
+        """The config of an estimator's ``params`` (as ``get_params`` gives them).
+
+        A parameter with a default here (``random_flip``) may be missing.
+        """
+        names = cls.parameter_names() & set(params)
+        return cls(**{name: params[name] for name in names}, xla=xla)

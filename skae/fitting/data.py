@@ -1,8 +1,10 @@
-"""The input pipeline: batches whose order and noise depend only on (seed, epoch).
+"""The input pipeline: batches whose order, flips and noise depend on (seed, epoch).
 
 :func:`make_dataset` feeds shuffled batches whose order depends only on the
 fit's seed and the epoch number (stateless random ops), never on a global seed,
-so that a fit resumed at any epoch trains as one that never stopped.
+so that a fit resumed at any epoch trains as one that never stopped. The
+images of a batch may be mirrored at random (``random_flip``) and its inputs
+corrupted (``noise``), drawn the same way.
 """
 
 import math
@@ -11,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from .._arrays import StreamedRows
+from .augment import random_flips
 
 
 def make_dataset(
@@ -25,6 +28,8 @@ def make_dataset(
     noise_type=None,
     noise=0.0,
     noise_clip=None,
+    random_flip=None,
+    image_shape=None,
 ):
     """Return a ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
 
@@ -40,11 +45,18 @@ def make_dataset(
     corrupted inputs to that range. ``targets``, rows of ``X``'s shape, are
     what the model learns to output for the rows of ``X`` (clean versions of
     corrupted inputs); None: ``X`` itself.
+
+    ``random_flip`` (``"horizontal"``, ``"vertical"``,
+    ``"horizontal_and_vertical"`` or None) mirrors each row's image, of
+    ``image_shape`` ``(height, width, channels)``, left to right (up and down)
+    with probability 1/2, input and target alike, before any noise: more
+    training images of the same kind, where a mirror image is one. The flips
+    of batch ``b`` are drawn statelessly from ``(seed, e, b)`` as well.
     """
     n_samples = X.shape[0]
     read = _row_reader(X)
     read_targets = read if targets is None else _row_reader(targets)
-    shuffle_seed, noise_seed = _seeds(seed)[:2]
+    shuffle_seed, noise_seed, _, flip_seed = _seeds(seed)
     n_batches = steps_per_epoch(n_samples, batch_size)
 
     def epoch_batches(epoch):
@@ -58,10 +70,18 @@ def make_dataset(
         return batches.enumerate().map(lambda b, rows: (epoch * n_batches + b, rows))
 
     corrupt = _corruption(noise_type, noise, noise_clip, noise_seed)
+    flip = random_flips(random_flip, image_shape, flip_seed)
 
     def gather(step, rows):
         batch = read(rows)
-        target = batch if targets is None else read_targets(rows)
+        if targets is None:
+            if flip is not None:
+                (batch,) = flip(step, batch)
+            target = batch
+        else:
+            target = read_targets(rows)
+            if flip is not None:
+                batch, target = flip(step, batch, target)
         if corrupt is None:
             return batch, target
         return corrupt(step, batch), target
@@ -121,10 +141,11 @@ def make_validation_dataset(
 
 
 def _seeds(seed):
-    """The stateless seeds of a fit's shuffling, training and validation noise."""
+    """The stateless seeds of a fit's shuffling, training and validation noise
+    and flips (the first three as they were before flips were drawn)."""
     return tuple(
         tf.constant(int(s), dtype=tf.int64)
-        for s in np.random.SeedSequence(seed).generate_state(3)
+        for s in np.random.SeedSequence(seed).generate_state(4)
     )
 
 

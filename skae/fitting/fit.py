@@ -9,6 +9,7 @@ estimator stores.
 """
 
 import dataclasses
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -18,6 +19,7 @@ from .._seeds import fit_seeds, int_seed
 from ..networks.autoencoder import split_autoencoder
 from ..networks.build import build_autoencoder
 from ..saving.keras_bytes import model_from_bytes, model_to_bytes
+from .augment import with_mirror_images
 from .loop import train
 from .setup import (
     check_callbacks,
@@ -81,7 +83,9 @@ def fit_model(
         if model is not None:
             model = copy_into_scope(model, config.distribute)
         else:
-            model = build_autoencoder(spec, init_seed, X_train, network)
+            model = build_autoencoder(
+                spec, init_seed, X_train, network, _pca_rows(config, spec)
+            )
     history = train(
         model,
         X_train,
@@ -92,6 +96,7 @@ def fit_model(
         seed=int_seed(shuffle_seed),
         ordered_halves=split_autoencoder(model) if spec.ordered else None,
         targets=(T_train, T_val),
+        image_shape=getattr(spec, "image_shape", None),
     )
     return Trained(model, history, X_val if X_val is not None else X_train)
 
@@ -124,7 +129,9 @@ def partial_fit_model(
         run = IncrementalFit(init_seed, shuffle_seed)
     with distribution_scope(config.distribute):
         if model is None:
-            model = build_autoencoder(spec, run.init_seed, rows, network)
+            model = build_autoencoder(
+                spec, run.init_seed, rows, network, _pca_rows(config, spec)
+            )
         else:
             model = copy_into_scope(model, config.distribute)
         if optimizer is None or getattr(model, "optimizer", None) is not optimizer:
@@ -141,6 +148,7 @@ def partial_fit_model(
         seed=int_seed(run.call_seed()),
         run_eagerly=False,
         targets=(targets, None),
+        image_shape=getattr(spec, "image_shape", None),
     )
     # None where a twin of the model trained (see trainer_for).
     trained = getattr(model, "optimizer", None)
@@ -160,6 +168,18 @@ def _checked(config, X):
         noise_clip=resolve_noise_clip(
             config.noise_clip, config.noise, config.noise_type, X
         ),
+    )
+
+
+def _pca_rows(config, spec):
+    """What a PCA start is computed from: with ``random_flip``, the training
+    rows and their mirror images, the images the fit trains on."""
+    if config.random_flip is None:
+        return None
+    return functools.partial(
+        with_mirror_images,
+        random_flip=config.random_flip,
+        image_shape=spec.image_shape,
     )
 
 

@@ -64,6 +64,7 @@ def train(
     run_eagerly=None,
     ordered_halves=None,
     targets=(None, None),
+    image_shape=None,
 ):
     """Compile ``model`` and fit it to reconstruct ``X_train``, as ``config`` says.
 
@@ -87,8 +88,9 @@ def train(
     ``val_loss`` is the mean over the code's prefixes
     (:class:`~skae.fitting.prefix_validation.PrefixValidation`). ``targets``
     holds the rows the model learns to output for ``X_train`` and ``X_val``
-    (None: the rows themselves). Returns the per-epoch history as a dict of
-    lists of floats.
+    (None: the rows themselves). ``image_shape``, ``(height, width,
+    channels)`` for an image model, is what ``config.random_flip`` mirrors.
+    Returns the per-epoch history as a dict of lists of floats.
     """
     train_targets, val_targets = targets
     n_steps = steps_per_epoch(X_train.shape[0], config.batch_size)
@@ -143,6 +145,8 @@ def train(
             noise_type=config.noise_type,
             noise=config.noise,
             noise_clip=config.noise_clip,
+            random_flip=config.random_flip,
+            image_shape=image_shape,
         )
         # With noise, the held-out inputs are corrupted as the training inputs
         # are: early stopping and the schedule then watch how well the model

@@ -17,7 +17,7 @@ from .ordered import ordered_network
 from .spec import BUILDERS
 
 
-def build_autoencoder(spec, seed, X_train=None, network=None):
+def build_autoencoder(spec, seed, X_train=None, network=None, pca_rows=None):
     """Return the untrained autoencoder of ``spec``: ``decoder(encoder(inputs))``.
 
     Parameters
@@ -35,6 +35,10 @@ def build_autoencoder(spec, seed, X_train=None, network=None):
     network : callable, default=None
         ``network(spec, seed) -> Network`` for a spec no builder is registered
         for (the model of a user's ``BaseAutoencoder``).
+    pca_rows : callable, default=None
+        ``pca_rows(X)``: the rows PCA's start is computed from, given the
+        training rows (a sample of them, when streamed); None: those rows. A
+        fit that trains on mirror images too starts as PCA of them all.
 
     Returns
     -------
@@ -48,7 +52,7 @@ def build_autoencoder(spec, seed, X_train=None, network=None):
     if spec.ordered:
         halves = ordered_network(halves, spec.n_components, int_seed(order_seed))
     if getattr(spec, "pca_shortcut", False) and X_train is not None:
-        start_from_pca(halves, spec, X_train, start_seed)
+        start_from_pca(halves, spec, X_train, start_seed, pca_rows)
     return join_autoencoder(*halves)
 
 

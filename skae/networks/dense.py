@@ -145,11 +145,12 @@ def dense_decoder(spec, seed):
     return keras.Sequential(layers, name="decoder")
 
 
-def start_from_pca(network, spec, X_train, seed):
+def start_from_pca(network, spec, X_train, seed, pca_rows=None):
     """Start the shortcuts of a ``pca_shortcut`` network as PCA of ``X_train``.
 
     ``seed`` is a ``numpy.random.SeedSequence``; it seeds PCA's solver and the
-    sample that streamed rows are reduced to.
+    sample that streamed rows are reduced to. ``pca_rows``, when given, maps
+    those rows to the rows PCA is computed from.
     """
     from .._arrays import StreamedRows
     from .._seeds import int_seed
@@ -157,6 +158,8 @@ def start_from_pca(network, spec, X_train, seed):
     seed = int_seed(seed)
     if isinstance(X_train, StreamedRows):
         X_train = X_train.sample(seed)
+    if pca_rows is not None:
+        X_train = pca_rows(X_train)
     start_as_pca(network, *pca_start(X_train, spec.n_components, seed))
 
 
