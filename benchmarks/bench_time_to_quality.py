@@ -154,8 +154,9 @@ def with_mirror_images(X, seed):
     side = int(round(X.shape[1] ** 0.5))
     if side * side != X.shape[1]:
         raise ValueError(f"--mirrored needs square images, not rows of {X.shape[1]}")
-    mirrored = X.reshape(-1, side, side)[:, :, ::-1].reshape(X.shape)
-    both = np.concatenate([X, mirrored])
+    from skae.fitting.augment import with_mirror_images as mirror_images
+
+    both = mirror_images(X, "horizontal", (side, side, 1))
     return both[np.random.default_rng(seed).permutation(len(both))]
 
 

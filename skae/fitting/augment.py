@@ -14,21 +14,26 @@ import tensorflow as tf
 from .._options import FLIP_AXES
 
 
+def mirror_columns(image_shape, axis):
+    """The column order that mirrors flat rows of images of ``image_shape``
+    ``(height, width, channels)`` along ``axis`` of (row, height, width,
+    channels): a mirror image is a permutation of a row's values."""
+    pixels = np.arange(int(np.prod(image_shape))).reshape(image_shape)
+    return np.flip(pixels, axis - 1).ravel()
+
+
 def with_mirror_images(X, random_flip, image_shape):
     """The rows of ``X`` and their mirror images along the axes of ``random_flip``.
 
-    ``X`` holds flat rows of images of ``image_shape`` ``(height, width,
-    channels)``, dense or sparse; a mirror image is a permutation of a row's
-    columns. Two versions of every row for one axis, four for both.
+    ``X`` holds flat rows of images of ``image_shape``, dense or sparse. Two
+    versions of every row for one axis, four for both.
     """
     import scipy.sparse as sp
 
-    pixels = np.arange(int(np.prod(image_shape))).reshape(image_shape)
-    orders = [pixels]
+    versions = [X]
     for axis in FLIP_AXES[random_flip]:
-        # Axes of (row, height, width, channels); the pixels have no row axis.
-        orders += [np.flip(order, axis - 1) for order in orders]
-    versions = [X[:, order.ravel()] for order in orders]
+        order = mirror_columns(image_shape, axis)
+        versions += [version[:, order] for version in versions]
     return sp.vstack(versions, format="csr") if sp.issparse(X) else np.vstack(versions)
 
 
@@ -46,19 +51,18 @@ def random_flips(random_flip, image_shape, flip_seed):
             f"random_flip={random_flip!r} mirrors images, and this model does "
             "not know its rows' image shape."
         )
-    axes = FLIP_AXES[random_flip]
+    orders = [mirror_columns(image_shape, axis) for axis in FLIP_AXES[random_flip]]
 
     def flip(step, *batches):
         rows = tf.shape(batches[0])[0]
         key = tf.stack([flip_seed, tf.cast(step, tf.int64)])
-        draws = tf.random.stateless_uniform([len(axes), rows], key) < 0.5
+        draws = tf.random.stateless_uniform([len(orders), rows], key) < 0.5
         flipped = []
         for batch in batches:
-            images = tf.reshape(batch, [rows, *image_shape])
-            for i, axis in enumerate(axes):
-                mirrored = tf.reverse(images, [axis])
-                images = tf.where(draws[i][:, None, None, None], mirrored, images)
-            flipped.append(tf.reshape(images, tf.shape(batch)))
+            for draw, order in zip(tf.unstack(draws), orders, strict=True):
+                mirrored = tf.gather(batch, order, axis=1)
+                batch = tf.where(draw[:, None], mirrored, batch)
+            flipped.append(batch)
         return flipped
 
     return flip
