@@ -83,7 +83,7 @@ MODELS = ("pca", "keras-tutorial", "keras-deep", "default", "deep", "conv")
 BEST = {"hidden_layer_sizes": (1024, 512), "n_iter_no_change": 20}
 CONV_BEST = {"n_iter_no_change": 20}
 # Models run only when named in --models.
-OPTIONAL_MODELS = ("best", "conv-best", "conv-mirrored", "conv-flips")
+OPTIONAL_MODELS = ("best", "conv-best", "conv-mirrored", "conv-flips", "pixels")
 # Training rows scored after every epoch beside the test images.
 TRAIN_SAMPLE_ROWS = 10_000
 
@@ -214,6 +214,9 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
 
     if name == "default":
         return AutoencoderTransformer(k, random_state=seed)
+    if name == "pixels":
+        # The default working in the features, not in a PCA basis.
+        return AutoencoderTransformer(k, pca_basis=None, random_state=seed)
     if name == "deep":
         return AutoencoderTransformer(
             k, hidden_layer_sizes=(512, 256), random_state=seed

@@ -20,6 +20,7 @@ from ..networks.autoencoder import split_autoencoder
 from ..networks.build import build_autoencoder
 from ..saving.keras_bytes import model_from_bytes, model_to_bytes
 from .augment import with_mirror_images
+from .in_basis import train_in_basis
 from .loop import train
 from .setup import (
     check_callbacks,
@@ -86,17 +87,16 @@ def fit_model(
             model = build_autoencoder(
                 spec, init_seed, X_train, network, _pca_rows(config, spec)
             )
-    history = train(
+    history = _train(
         model,
+        spec,
         X_train,
         X_val,
         config,
-        loss=spec.loss,
         optimizer=optimizer,
         seed=int_seed(shuffle_seed),
         ordered_halves=split_autoencoder(model) if spec.ordered else None,
         targets=(T_train, T_val),
-        image_shape=getattr(spec, "image_shape", None),
     )
     return Trained(model, history, X_val if X_val is not None else X_train)
 
@@ -138,17 +138,16 @@ def partial_fit_model(
             optimizer = make_optimizer(config.optimizer, config.learning_rate)
         else:
             optimizer = None  # compiled by an earlier call: keep its state
-    history = train(
+    history = _train(
         model,
+        spec,
         rows,
         None,
         config,
-        loss=spec.loss,
         optimizer=optimizer,
         seed=int_seed(run.call_seed()),
         run_eagerly=False,
         targets=(targets, None),
-        image_shape=getattr(spec, "image_shape", None),
     )
     # None where a twin of the model trained (see trainer_for).
     trained = getattr(model, "optimizer", None)
@@ -156,6 +155,27 @@ def partial_fit_model(
         model,
         history,
         IncrementalFit(run.init_seed, run.shuffle_seed, run.calls + 1, trained),
+    )
+
+
+def _train(model, spec, X_train, X_val, config, *, optimizer, **kwargs):
+    """:func:`~skae.fitting.loop.train` ``model`` on its rows, or, for a
+    network with a basis, its twin on the rows' coordinates in the basis
+    (:mod:`skae.networks.basis`); ``optimizer=None`` goes on with the one
+    ``model`` was last trained with."""
+    if not getattr(spec, "pca_basis", 0):
+        return train(
+            model,
+            X_train,
+            X_val,
+            config,
+            loss=spec.loss,
+            optimizer=optimizer,
+            image_shape=getattr(spec, "image_shape", None),
+            **kwargs,
+        )
+    return train_in_basis(
+        model, spec, X_train, X_val, config, optimizer=optimizer, **kwargs
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._seeds import int_seeds
 from .autoencoder import Network
+from .basis import BASIS_NAME, EXPANSION_NAME, start_basis
 from .spec import NetworkSpec, builds
 
 
@@ -46,6 +47,9 @@ class DenseSpec(NetworkSpec, registered=True):
         Whether the linear output of a ``pca_shortcut`` network is clipped to
         [0, 1], as a denoiser of data in [0, 1] needs (see
         :func:`skae.estimators.losses.clip_output`).
+    pca_basis : int
+        The number of principal directions a ``pca_shortcut`` network works in
+        (see :mod:`skae.networks.basis`); 0: the features themselves.
     """
 
     hidden_layer_sizes: tuple = ()
@@ -57,6 +61,7 @@ class DenseSpec(NetworkSpec, registered=True):
     batch_normalization: bool = False
     activity_l1: float = 0.0
     output_clip: bool = False
+    pca_basis: int = 0
 
     def __post_init__(self):
         if self.decoder_layer_sizes is None:
@@ -105,6 +110,8 @@ def dense_encoder(spec, seed, n_outputs=None):
         )
         layers = [*hidden, code]
     inputs = keras.Input(shape=(spec.n_features,), name="features")
+    if spec.pca_basis:
+        layers.insert(0, fixed_dense(spec.pca_basis, BASIS_NAME))
     return keras.Sequential([inputs, *layers], name="encoder")
 
 
@@ -124,12 +131,13 @@ def dense_decoder(spec, seed):
     hidden = hidden_layers(spec, widths, seeds[:-1])
     layers = [keras.Input(shape=(spec.n_components,), name="code")]
     if spec.pca_shortcut:
-        body = [*hidden, zero_dense(spec.n_features, "correction")]
-        reconstruction = seeded_dense(
-            spec.n_features, None, seeds[-1], "reconstruction"
-        )
+        width = spec.pca_basis or spec.n_features
+        body = [*hidden, zero_dense(width, "correction")]
+        reconstruction = seeded_dense(width, None, seeds[-1], "reconstruction")
         layers.append(Residual(reconstruction, body, name="output"))
-        if spec.output_clip:
+        if spec.pca_basis:
+            layers.append(fixed_dense(spec.n_features, EXPANSION_NAME))
+        elif spec.output_clip:
             layers.append(Clip(0.0, 1.0, name="output_clip"))
         elif spec.output_activation != "linear":
             layers.append(
@@ -160,7 +168,17 @@ def start_from_pca(network, spec, X_train, seed, pca_rows=None):
         X_train = X_train.sample(seed)
     if pca_rows is not None:
         X_train = pca_rows(X_train)
-    start_as_pca(network, *pca_start(X_train, spec.n_components, seed))
+    size = getattr(spec, "pca_basis", 0)
+    if not size:
+        start_as_pca(network, *pca_start(X_train, spec.n_components, seed))
+        return
+    # PCA in the basis of the leading directions is their first coordinates.
+    start_basis(network, *pca_start(X_train, size, seed))
+    start_as_pca(
+        network,
+        np.eye(size, spec.n_components, dtype=np.float32),
+        np.zeros(size, dtype=np.float32),
+    )
 
 
 def start_as_pca(network, components, mean):
@@ -213,6 +231,14 @@ def seeded_dense(units, activation, seed, name, **kwargs):
         name=name,
         **kwargs,
     )
+
+
+def fixed_dense(units, name):
+    """A Dense layer that training leaves as it was set (a basis's map)."""
+
+    import keras
+
+    return keras.layers.Dense(units, trainable=False, name=name)
 
 
 def zero_dense(units, name):
