@@ -190,7 +190,10 @@ def test_auto_basis_takes_the_fewest_directions_within_a_tenth_of_pcas_error():
     left_out = np.cumsum((scales**2)[::-1])[::-1]
     expected = int(np.argmax(left_out <= 0.1 * left_out[3]))
     assert expected == 7
+    before = X.copy()
     assert basis_size(X, 3) == expected
+    # The rows are read, not centred in place.
+    np.testing.assert_array_equal(X, before)
     # A flat spectrum needs nearly every direction: no basis.
     assert basis_size(rng.normal(size=(20_000, 20)), 3) == 0
     # Nothing left out beyond the code: no basis.
@@ -204,6 +207,10 @@ def test_auto_basis_only_for_large_wide_data_it_can_work_on():
     spec = AutoencoderTransformer(4)._resolve_spec(X, None)
     size = resolve_basis("auto", spec, X, 0.0, None)
     assert 4 < size < 256
+    # The user's float64 rows, which validation does not copy, stay as they are.
+    rows = X.astype(np.float64)
+    assert resolve_basis("auto", spec, rows, 0.0, None) == size
+    np.testing.assert_array_equal(rows, X)
     assert resolve_basis("auto", spec, X[:9_999], 0.0, None) == 0
     assert resolve_basis("auto", spec, X, 0.1, None) == 0
     assert resolve_basis("auto", spec, X, 0.0, X) == 0
