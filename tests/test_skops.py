@@ -199,6 +199,30 @@ def test_a_users_subclass_round_trips_through_skops_and_pickle():
         assert_array_equal(copied.transform(X), est.transform(X))
 
 
+def test_callbacks_a_fit_handed_the_model_round_trip_without_it():
+    """Check that a Keras callback which ran in a fit (and so holds the model)
+    goes through skops and pickle: skops recursed into the model's objects."""
+    X, _ = make_data()
+    stopper = keras.callbacks.EarlyStopping(patience=3)
+    est = AutoencoderTransformer(2, epochs=2, callbacks=[stopper], random_state=0)
+    est.fit(X)
+    data = skops_io.dumps(est)
+    trusted = skops_io.get_untrusted_types(data=data)
+    assert "keras.src.callbacks.early_stopping.EarlyStopping" in trusted
+    for copied in (
+        skops_io.loads(data, trusted=trusted),
+        pickle.loads(pickle.dumps(est)),
+    ):
+        assert_array_equal(copied.transform(X), est.transform(X))
+        (callback,) = copied.callbacks
+        assert type(callback) is keras.callbacks.EarlyStopping
+        assert callback.patience == 3 and callback.model is None
+        copied.fit(X)
+        assert callback.model is copied.model_
+    # The user's own callback keeps what its fit handed it.
+    assert stopper.model is est.model_
+
+
 # -- skae.save, the twin of skae.load -------------------------------------------------
 
 

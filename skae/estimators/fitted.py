@@ -126,6 +126,7 @@ class FittedState:
         # Runtime objects: a strategy belongs to its process, and partial_fit's
         # optimizer to the Keras model it compiled (not pickled as such).
         state["distribute"] = None
+        state["callbacks"] = without_models(state.get("callbacks"))
         state.pop("_incremental", None)
         models = state.pop("_models", None)
         if models is not None:
@@ -172,3 +173,18 @@ class FittedState:
             # hold Keras's built-ins and what this process registered with Keras.
             user_model = ESTIMATORS.get(type(self).__name__) is not type(self)
             self._set_model(load_model_bytes(archive, user_model=user_model))
+
+
+def without_models(callbacks):
+    """``callbacks`` as a pickle or a skops file keeps them: each one that a fit
+    handed a Keras model, a copy without it. The model is saved once, as the
+    estimator's; a callback is handed it again by the next fit."""
+    if not isinstance(callbacks, list | tuple):
+        return callbacks
+    kept = []
+    for callback in callbacks:
+        if getattr(callback, "_model", None) is not None:
+            callback = copy.copy(callback)
+            callback._model = None
+        kept.append(callback)
+    return type(callbacks)(kept)
