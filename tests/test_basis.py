@@ -242,3 +242,16 @@ def test_interrupted_fit_in_a_basis_resumes_bit_identically(tmp_path):
     ):
         np.testing.assert_array_equal(weight, expected_weight)
     assert resumed.history_ == expected.history_
+
+
+def test_memory_mapped_rows_train_in_the_features(tmp_path):
+    """Check that "auto" keeps a memmap's rows in the features (a basis would
+    hold their coordinates in memory), and that an int says why it cannot."""
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(10_000, 8)) @ rng.normal(size=(8, 256))).astype(np.float32)
+    path = tmp_path / "rows.dat"
+    X.tofile(path)
+    rows = np.memmap(path, dtype=np.float32, mode="r", shape=X.shape)
+    assert AutoencoderTransformer(4, epochs=1, random_state=0).fit(rows).pca_basis_ == 0
+    with pytest.raises(ValueError, match="sparse or memory-mapped X"):
+        AutoencoderTransformer(4, pca_basis=16, epochs=1).fit(rows)

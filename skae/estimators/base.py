@@ -202,7 +202,7 @@ class BaseAutoencoder(
             streamed = is_streamed(X)
             X, shape = self._fit_rows(X, reset=not continuing)
             targets = self._fit_targets(X_target, X, shape, y)
-            spec = self._resolve(X, targets, shape, continuing, "fit")
+            spec = self._resolve(X, targets, shape, continuing, "fit", streamed)
             trained = fit_model(
                 spec,
                 X,
@@ -233,7 +233,7 @@ class BaseAutoencoder(
             streamed = is_streamed(X)
             X, shape = self._fit_rows(X, reset=first)
             targets = self._fit_targets(X_target, X, shape, y)
-            spec = self._resolve(X, targets, shape, not first, "partial_fit")
+            spec = self._resolve(X, targets, shape, not first, "partial_fit", streamed)
             model, history, run = partial_fit_model(
                 spec,
                 X,
@@ -256,13 +256,15 @@ class BaseAutoencoder(
             self._incremental = run
         return self
 
-    def _resolve(self, X, targets, sample_shape, continuing, method):
+    def _resolve(self, X, targets, sample_shape, continuing, method, streamed):
         """This fit's spec; a continued fit must build what it continues.
 
         The model outputs the targets (``X`` without them): their range picks
         the ``"auto"`` loss and output, and their shape is ``X``'s. A denoiser
         (``noise``, or targets that differ from ``X``) may clip its output
-        (:func:`~skae.estimators.losses.clip_output`).
+        (:func:`~skae.estimators.losses.clip_output`). ``streamed`` says whether
+        the user's ``X`` is read a batch at a time, which validated rows of a
+        memmap no longer show, for a network that depends on it.
         """
         outputs = X if targets is None else targets
         fitted = self._spec if continuing else None

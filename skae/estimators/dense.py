@@ -243,8 +243,8 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
         "The number of principal directions the network works in (0: none).",
     )
 
-    def _resolve(self, X, targets, sample_shape, continuing, method):
-        spec = super()._resolve(X, targets, sample_shape, continuing, method)
+    def _resolve(self, X, targets, sample_shape, continuing, method, streamed):
+        spec = super()._resolve(X, targets, sample_shape, continuing, method, streamed)
         if continuing:
             # A warm start goes on in the basis it was built with.
             if not isinstance(self.pca_basis, str) and (
@@ -257,7 +257,7 @@ class AutoencoderTransformer(BaseAutoencoder, registered=True):
                     "warm_start=False to build a new model."
                 )
             return spec
-        size = resolve_basis(self.pca_basis, spec, X, self.noise, targets)
+        size = resolve_basis(self.pca_basis, spec, X, self.noise, targets, streamed)
         return dataclasses.replace(spec, pca_basis=size)
 
     def _resolve_spec(self, X, fitted, sample_shape=None):
@@ -331,11 +331,13 @@ def auto_layer_sizes(n_samples, n_features):
     return (256,), None
 
 
-def resolve_basis(pca_basis, spec, X, noise, targets):
+def resolve_basis(pca_basis, spec, X, noise, targets, streamed=False):
     """The number of principal directions a new network of ``spec`` works in
     for the training rows ``X``: ``pca_basis`` where the model can work in a
     basis, the size :func:`~skae.networks.basis.basis_size` gives for
-    ``"auto"`` on large data, 0 otherwise."""
+    ``"auto"`` on large data, 0 otherwise. ``streamed``: whether the user's
+    rows are read a batch at a time (a memmap or a sparse matrix), which
+    validation does not always show."""
     if pca_basis is None:
         return 0
     reasons = [
@@ -351,7 +353,7 @@ def resolve_basis(pca_basis, spec, X, noise, targets):
             ("an ordered code", spec.ordered),
             (f"noise={noise!r}", noise),
             ("X_target", targets is not None),
-            ("sparse or memory-mapped X", is_streamed(X)),
+            ("sparse or memory-mapped X", streamed or is_streamed(X)),
         )
         if applies
     ]
