@@ -217,33 +217,6 @@ def test_auto_basis_only_for_large_wide_data_it_can_work_on():
     assert resolve_basis(None, spec, X, 0.0, None) == 0
 
 
-class StopAt(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise KeyboardInterrupt
-
-
-def test_interrupted_fit_in_a_basis_resumes_bit_identically(tmp_path):
-    X = make_rows()
-    params = {"epochs": 4, "early_stopping": False}
-    expected = basis_model(**params).fit(X)
-    backup_dir = tmp_path / "backup"
-    stop = [StopAt(2), keras.callbacks.BackupAndRestore(backup_dir)]
-    with pytest.raises(KeyboardInterrupt):
-        basis_model(callbacks=stop, **params).fit(X)
-    backup = [keras.callbacks.BackupAndRestore(backup_dir)]
-    resumed = basis_model(callbacks=backup, **params).fit(X)
-    for weight, expected_weight in zip(
-        resumed.model_.get_weights(), expected.model_.get_weights(), strict=True
-    ):
-        np.testing.assert_array_equal(weight, expected_weight)
-    assert resumed.history_ == expected.history_
-
-
 def test_memory_mapped_rows_train_in_the_features(tmp_path):
     """Check that "auto" keeps a memmap's rows in the features (a basis would
     hold their coordinates in memory), and that an int says why it cannot."""

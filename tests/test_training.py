@@ -784,6 +784,28 @@ def test_interrupted_fit_with_random_flips_resumes_bit_identically(tmp_path):
     assert unflipped.fit(X).history_ != expected.history_
 
 
+def test_interrupted_fit_in_a_pca_basis_resumes_bit_identically(tmp_path):
+    """The twin that trains a network with a basis is backed up and restored."""
+    X = np.random.default_rng(0).random((240, 30))
+    params = dict(
+        hidden_layer_sizes=(16,),
+        pca_basis=10,
+        epochs=4,
+        batch_size=32,
+        early_stopping=False,
+        random_state=0,
+    )
+    expected = AutoencoderTransformer(3, **params).fit(X)
+    backup_dir = tmp_path / "backup"
+    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
+    with pytest.raises(KeyboardInterrupt):
+        AutoencoderTransformer(3, callbacks=stop, **params).fit(X)
+    backup = [keras.callbacks.BackupAndRestore(backup_dir)]
+    resumed = AutoencoderTransformer(3, callbacks=backup, **params).fit(X)
+    assert resumed.pca_basis_ == 10
+    assert_same_fit(resumed, expected)
+
+
 @pytest.mark.parametrize("interrupt_at", [None, 3])
 def test_nan_guard_with_backup_restores_the_last_finite_epoch(tmp_path, interrupt_at):
     """Check the NaN guard with a backup, also when the first resumed epoch

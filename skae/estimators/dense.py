@@ -320,13 +320,18 @@ AUTO_LARGE = {"min_samples": 10_000, "min_features": 256}
 AUTO_BASIS_MAX_FEATURES = 4096
 
 
+def large_data(n_samples, n_features):
+    """Whether data of this shape is large for ``"auto"`` (``AUTO_LARGE``)."""
+    return (
+        n_samples >= AUTO_LARGE["min_samples"]
+        and n_features >= AUTO_LARGE["min_features"]
+    )
+
+
 def auto_layer_sizes(n_samples, n_features):
     """The encoder's and decoder's hidden widths that ``"auto"`` gives for data
     of this shape; the decoder's None where it mirrors the encoder."""
-    if (
-        n_samples >= AUTO_LARGE["min_samples"]
-        and n_features >= AUTO_LARGE["min_features"]
-    ):
+    if large_data(n_samples, n_features):
         return (256,), (256, 1024)
     return (256,), None
 
@@ -358,10 +363,7 @@ def resolve_basis(pca_basis, spec, X, noise, targets, streamed=False):
         if applies
     ]
     if pca_basis == "auto":
-        large = (
-            X.shape[0] >= AUTO_LARGE["min_samples"]
-            and AUTO_LARGE["min_features"] <= X.shape[1] <= AUTO_BASIS_MAX_FEATURES
-        )
+        large = large_data(*X.shape) and X.shape[1] <= AUTO_BASIS_MAX_FEATURES
         return basis_size(X, spec.n_components) if large and not reasons else 0
     if reasons:
         raise ValueError(

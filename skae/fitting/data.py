@@ -73,15 +73,11 @@ def make_dataset(
     flip = random_flips(random_flip, image_shape, flip_seed)
 
     def gather(step, rows):
-        batch = read(rows)
-        if targets is None:
-            if flip is not None:
-                (batch,) = flip(step, batch)
-            target = batch
-        else:
-            target = read_targets(rows)
-            if flip is not None:
-                batch, target = flip(step, batch, target)
+        # The targets are the inputs themselves, or rows mirrored as they are.
+        pair = [read(rows)] if targets is None else [read(rows), read_targets(rows)]
+        if flip is not None:
+            pair = flip(step, *pair)
+        batch, target = pair[0], pair[-1]
         if corrupt is None:
             return batch, target
         return corrupt(step, batch), target

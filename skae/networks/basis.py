@@ -17,6 +17,8 @@ leave out a small part of the error PCA of the code's size leaves.
 
 import numpy as np
 
+from .autoencoder import split_autoencoder
+
 BASIS_NAME = "basis"
 EXPANSION_NAME = "expansion"
 # "auto" keeps the directions that leave out at most this part of the error of
@@ -29,6 +31,8 @@ BASIS_TOL = 0.1
 BASIS_MAX_FRACTION = 0.75
 # The rows the "auto" size is read from, at most.
 SIZE_SAMPLE_ROWS = 10_000
+# The rows put in a basis at a time.
+CHUNK_ROWS = 4096
 
 
 def basis_size(X, n_components, tol=BASIS_TOL):
@@ -66,16 +70,18 @@ def basis_rows(model, X):
     """The rows the twin of ``model`` trains on: each row of ``X`` in the
     model's basis, and as its last column the length of what the basis leaves
     out of the row (float32, ``(n_samples, r + 1)``)."""
-    components, shift = model.get_layer("encoder").get_layer(BASIS_NAME).get_weights()
+    encoder, decoder = split_autoencoder(model)
+    components, shift = encoder.get_layer(BASIS_NAME).get_weights()
+    mean = decoder.get_layer(EXPANSION_NAME).get_weights()[1]
     rows = np.empty((X.shape[0], components.shape[1] + 1), dtype=np.float32)
-    mean = model.get_layer("decoder").get_layer(EXPANSION_NAME).get_weights()[1]
-    # In chunks: the rows left out of the basis are as large as X.
-    for start in range(0, X.shape[0], 4096):
-        chunk = np.asarray(X[start : start + 4096], dtype=np.float32)
-        coordinates = chunk @ components + shift
-        rest = (chunk - mean) - coordinates @ components.T
-        rows[start : start + 4096, :-1] = coordinates
-        rows[start : start + 4096, -1] = np.sqrt(np.einsum("ij,ij->i", rest, rest))
+    # In chunks: the parts left out of the basis are as large as the rows.
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        chunk = slice(start, start + CHUNK_ROWS)
+        part = np.asarray(X[chunk], dtype=np.float32)
+        coordinates = part @ components + shift
+        rest = (part - mean) - coordinates @ components.T
+        rows[chunk, :-1] = coordinates
+        rows[chunk, -1] = np.sqrt(np.einsum("ij,ij->i", rest, rest))
     return rows
 
 
@@ -88,23 +94,15 @@ def basis_trainer(model):
     """
     import keras
 
-    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
-    inner_encoder = _layers_between(encoder, BASIS_NAME, None)
-    inner_decoder = _layers_between(decoder, None, EXPANSION_NAME)
+    encoder, decoder = split_autoencoder(model)
     size = encoder.get_layer(BASIS_NAME).units
     rows = keras.Input(shape=(size + 1,), name="basis_rows")
     x = rows[:, :size]
-    for layer in (*inner_encoder, *inner_decoder):
-        x = layer(x)
+    for layer in (*encoder.layers, *decoder.layers):
+        if layer.name not in (BASIS_NAME, EXPANSION_NAME):
+            x = layer(x)
     twin = keras.Model(rows, x, name="autoencoder_in_basis")
-    return twin, BasisError(model.get_layer("decoder").output_shape[-1])
-
-
-def _layers_between(model, after, before):
-    names = [layer.name for layer in model.layers]
-    start = names.index(after) + 1 if after else 0
-    end = names.index(before) if before else len(names)
-    return model.layers[start:end]
+    return twin, BasisError(decoder.output_shape[-1])
 
 
 class BasisError:
