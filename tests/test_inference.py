@@ -119,7 +119,8 @@ def test_runner_takes_numpy_for_few_rows_and_keras_for_many(monkeypatch):
     "activation, dtype, numpy_runs",
     [
         ("relu", np.float32, True),
-        ("sigmoid", np.float32, False),  # exponentials: Keras's kernels win
+        ("sigmoid", np.float32, True),  # NumPy's float32 exponential is vectorised
+        ("gelu", np.float32, False),  # erf: Keras's kernels win
         ("relu", np.float64, False),  # float64 products: Keras's float32 wins
     ],
 )
@@ -225,6 +226,26 @@ def test_compiled_chunks_bound_the_rows_per_call(monkeypatch):
     assert seen == [16] * 4
     assert out.dtype == np.float32 and out.shape == (50, 4)
     assert_allclose(out, keras_output(model, X), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_sigmoid_is_expit_over_the_whole_range_and_leaves_its_input(dtype):
+    from scipy.special import expit
+
+    x = np.concatenate(
+        [np.linspace(-200, 200, 4001), [-1e30, -745.0, -89.0, 0.0, 89.0, 1e30]]
+    ).astype(dtype)
+    before = x.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning
+        y = ACTIVATIONS["sigmoid"](x)
+    assert y.dtype == dtype
+    assert_array_equal(x, before)
+    # Relative precision in the tails too (where 0.5 + 0.5 * tanh(x / 2) loses
+    # it), down to the smallest normal number.
+    assert_allclose(
+        y, expit(x), rtol=4 * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny
+    )
 
 
 def test_numpy_pass_gives_the_requested_dtype_and_agrees_with_keras():
