@@ -40,7 +40,8 @@ Models
   ``decoder_dense=0``, the decoder mirroring the encoder (the default before
   the decoder got its own filters and dense layer);
 * ``conv-flips``: ``ConvAutoencoderTransformer(k, random_flip="horizontal")``,
-  trained on the images and, at random, their mirror images;
+  trained on the images and, at random, their mirror images, with
+  ``--conv-params`` laid over it;
 * ``best``: the best skae configuration found for long fits (see ``BEST``);
 * ``conv-best``: ``ConvAutoencoderTransformer(k)`` fitted as ``best`` is (see
   ``CONV_BEST``): a time budget that anneals the rate, more patience.
@@ -111,8 +112,11 @@ def parse_args(argv):
         "--conv-params",
         type=json.loads,
         default={},
-        help='JSON settings laid over CONV_BEST for the "conv-best" model: '
-        "'{\"filters\": [64, 128]}'",
+        help='JSON settings laid over CONV_BEST for the "conv-best" model, and '
+        'over the settings of "conv-flips": \'{"filters": [64, 128]}\'. In '
+        "these and in --best-params an optimizer may be a Keras config, "
+        '\'{"optimizer": {"class_name": "AdamW", "config": {"weight_decay": '
+        "0.02}}}'",
     )
     parser.add_argument(
         "--mirrored",
@@ -227,13 +231,17 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
             k,
             random_state=seed,
             callbacks=[TimeBudget(budget, anneal=True)],
-            **{**BEST, **(best_params or {})},
+            **with_optimizer({**BEST, **(best_params or {})}),
         )
     if name == "conv":
         return ConvAutoencoderTransformer(k, image_shape=None, random_state=seed)
     if name == "conv-flips":
         return ConvAutoencoderTransformer(
-            k, image_shape=None, random_flip="horizontal", random_state=seed
+            k,
+            image_shape=None,
+            random_flip="horizontal",
+            random_state=seed,
+            **with_optimizer(conv_params or {}),
         )
     if name == "conv-mirrored":
         return ConvAutoencoderTransformer(
@@ -249,9 +257,19 @@ def skae_model(name, k, seed, budget, best_params=None, conv_params=None):
             image_shape=None,
             random_state=seed,
             callbacks=[TimeBudget(budget, anneal=True)],
-            **{**CONV_BEST, **(conv_params or {})},
+            **with_optimizer({**CONV_BEST, **(conv_params or {})}),
         )
     raise ValueError(name)
+
+
+def with_optimizer(params):
+    """``params`` with an ``optimizer`` given as a Keras config built."""
+    import keras
+
+    optimizer = params.get("optimizer")
+    if isinstance(optimizer, dict):
+        return {**params, "optimizer": keras.optimizers.get(optimizer)}
+    return params
 
 
 def run_model(
@@ -376,7 +394,8 @@ def describe(args, X_train, X_test):
             else ""
         )
         + (
-            f", conv-best = CONV_BEST with {json.dumps(args.conv_params)}"
+            f", conv-best = CONV_BEST and conv-flips with "
+            f"{json.dumps(args.conv_params)}"
             if args.conv_params
             else ""
         )

@@ -253,6 +253,28 @@ def test_time_to_quality_training_sample_is_fixed_and_bounded():
     np.testing.assert_array_equal(ttq.training_sample(X[:5], seed=0), X[:5])
 
 
+def test_time_to_quality_conv_params_reach_conv_flips_and_build_optimizers():
+    ttq = load_script("bench_time_to_quality")
+    adamw = {"class_name": "AdamW", "config": {"weight_decay": 0.02}}
+    params = {"optimizer": adamw, "validation_fraction": 0.0}
+    flips = ttq.skae_model("conv-flips", 4, 0, 10.0, None, params)
+    assert flips.random_flip == "horizontal" and flips.validation_fraction == 0.0
+    assert isinstance(flips.optimizer, keras.optimizers.AdamW)
+    assert flips.optimizer.weight_decay == 0.02
+    best = ttq.skae_model("best", 4, 0, 10.0, {"optimizer": adamw}, None)
+    assert isinstance(best.optimizer, keras.optimizers.AdamW)
+    assert (
+        ttq.skae_model(
+            "conv-best", 4, 0, 10.0, None, {"n_iter_no_change": 6}
+        ).n_iter_no_change
+        == 6
+    )
+    assert (
+        ttq.skae_model("best", 4, 0, 10.0, {"optimizer": "sgd"}, None).optimizer
+        == "sgd"
+    )
+
+
 def test_time_to_quality_mirror_images_are_flipped_left_to_right():
     ttq = load_script("bench_time_to_quality")
     images = np.arange(2 * 9, dtype=np.float32).reshape(2, 9)
