@@ -21,8 +21,8 @@ from .numpy_pass import cast_steps, dense_steps, forward, only_cheap_steps
 
 # Up to this many rows, a dense stack runs in NumPy: Keras's compiled call has a
 # fixed cost per call and computes a whole padded chunk. Above it, Keras is as
-# fast or faster, in float64 and for sigmoid outputs above all (its elementwise
-# kernels use every core); see the "inference crossover" table of
+# fast or faster on float64 rows (it computes in float32, and its kernels use
+# every core); see the "inference crossover" table of
 # benchmarks/bench_speed.py.
 NUMPY_MAX_ROWS = 256
 # Float32 rows through a stack of matrix products, ReLUs and sigmoids run in
