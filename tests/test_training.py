@@ -757,6 +757,15 @@ def test_interrupted_eager_fit_resumes_bit_identically(tmp_path, interrupted):
     assert_same_fit(resumed, expected)
 
 
+def interrupted_then_resumed(make, X, backup_dir):
+    """Fit ``make(callbacks)`` on ``X`` until it is interrupted at its third
+    epoch, backed up in ``backup_dir``; return a new one resumed from there."""
+    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
+    with pytest.raises(KeyboardInterrupt):
+        make(stop).fit(X)
+    return make([keras.callbacks.BackupAndRestore(backup_dir)]).fit(X)
+
+
 def test_interrupted_fit_with_random_flips_resumes_bit_identically(tmp_path):
     """The flips of every batch depend on the seed and the step alone."""
     from skae import ConvAutoencoderTransformer
@@ -773,12 +782,11 @@ def test_interrupted_fit_with_random_flips_resumes_bit_identically(tmp_path):
         random_state=0,
     )
     expected = ConvAutoencoderTransformer(2, **params).fit(X)
-    backup_dir = tmp_path / "backup"
-    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
-    with pytest.raises(KeyboardInterrupt):
-        ConvAutoencoderTransformer(2, callbacks=stop, **params).fit(X)
-    backup = [keras.callbacks.BackupAndRestore(backup_dir)]
-    resumed = ConvAutoencoderTransformer(2, callbacks=backup, **params).fit(X)
+    resumed = interrupted_then_resumed(
+        lambda callbacks: ConvAutoencoderTransformer(2, callbacks=callbacks, **params),
+        X,
+        tmp_path / "backup",
+    )
     assert_same_fit(resumed, expected)
     unflipped = ConvAutoencoderTransformer(2, **{**params, "random_flip": None})
     assert unflipped.fit(X).history_ != expected.history_
@@ -796,12 +804,11 @@ def test_interrupted_fit_in_a_pca_basis_resumes_bit_identically(tmp_path):
         random_state=0,
     )
     expected = AutoencoderTransformer(3, **params).fit(X)
-    backup_dir = tmp_path / "backup"
-    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
-    with pytest.raises(KeyboardInterrupt):
-        AutoencoderTransformer(3, callbacks=stop, **params).fit(X)
-    backup = [keras.callbacks.BackupAndRestore(backup_dir)]
-    resumed = AutoencoderTransformer(3, callbacks=backup, **params).fit(X)
+    resumed = interrupted_then_resumed(
+        lambda callbacks: AutoencoderTransformer(3, callbacks=callbacks, **params),
+        X,
+        tmp_path / "backup",
+    )
     assert resumed.pca_basis_ == 10
     assert_same_fit(resumed, expected)
 
