@@ -186,6 +186,9 @@ def make_clock(keras):
             self.curve = []
             self.train_curve = []
             self.epoch_seconds = []
+            # The learning rate each epoch trained with (the plateau schedule
+            # halves it after the clock has read it).
+            self.rates = []
             self._epoch_start = None
 
         def elapsed(self):
@@ -197,6 +200,8 @@ def make_clock(keras):
         def on_epoch_end(self, epoch, logs=None):
             now = self.elapsed()
             self.epoch_seconds.append(now - self._epoch_start)
+            rate = self.model.optimizer.learning_rate
+            self.rates.append(float(keras.ops.convert_to_numpy(rate)))
             began = time.perf_counter()
             X_hat = self.model.predict(self.X_test, batch_size=2048, verbose=0)
             self.curve.append((now, mse(self.X_test, X_hat)))
@@ -309,6 +314,7 @@ def run_model(
         "model": name,
         "curve": clock.curve,
         "train_curve": clock.train_curve,
+        "learning_rates": clock.rates,
         "final_mse": mse(X_test, final),
         "seconds_per_epoch": statistics.median(clock.epoch_seconds),
         "epochs": len(clock.curve),

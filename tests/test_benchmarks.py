@@ -237,6 +237,8 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
         # The training sample is scored at every epoch too.
         assert len(row["train_curve"]) == len(times)
         assert all(error > 0 for error in row["train_curve"])
+        assert len(row["learning_rates"]) == len(times)
+        assert all(rate > 0 for rate in row["learning_rates"])
     table = (tmp_path / "results.md").read_text()
     assert "reaches 1.5x" in table and "reaches 0.9x" in table
     assert "| PCA (fit" in table and "| best |" in table

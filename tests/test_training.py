@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _resume import InterruptAtEpoch, assert_same_fit, interrupted_then_resumed
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
@@ -679,18 +680,6 @@ def test_fit_killed_and_run_again_ends_as_an_uninterrupted_fit(
     assert not os.path.exists(backup_dir)
 
 
-class InterruptAtEpoch(keras.callbacks.Callback):
-    """Raise KeyboardInterrupt as epoch ``at`` begins, as Ctrl-C would."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            raise KeyboardInterrupt
-
-
 class BackupDyingAt(keras.callbacks.BackupAndRestore):
     """A backup whose fit dies at the end of epoch ``at``, before it saves.
 
@@ -723,15 +712,6 @@ def small_fit(X, callbacks=(), **params):
     return AutoencoderTransformer(2, **params).fit(X)
 
 
-def assert_same_fit(est, expected):
-    for weight, expected_weight in zip(
-        est.model_.get_weights(), expected.model_.get_weights(), strict=True
-    ):
-        assert_array_equal(weight, expected_weight)
-    assert est.history_ == expected.history_
-    assert est.n_iter_ == expected.n_iter_
-
-
 @pytest.mark.parametrize("interrupted", ["epoch_begin", "between_backups"])
 def test_interrupted_eager_fit_resumes_bit_identically(tmp_path, interrupted):
     """Check a resume in one process, where the fit runs eagerly.
@@ -755,15 +735,6 @@ def test_interrupted_eager_fit_resumes_bit_identically(tmp_path, interrupted):
     assert (backup_dir / "skae_state_3.npz").exists() == (interrupted != "epoch_begin")
     resumed = small_fit(X, [keras.callbacks.BackupAndRestore(backup_dir)], **params)
     assert_same_fit(resumed, expected)
-
-
-def interrupted_then_resumed(make, X, backup_dir):
-    """Fit ``make(callbacks)`` on ``X`` until it is interrupted at its third
-    epoch, backed up in ``backup_dir``; return a new one resumed from there."""
-    stop = [InterruptAtEpoch(2), keras.callbacks.BackupAndRestore(backup_dir)]
-    with pytest.raises(KeyboardInterrupt):
-        make(stop).fit(X)
-    return make([keras.callbacks.BackupAndRestore(backup_dir)]).fit(X)
 
 
 def test_interrupted_fit_with_random_flips_resumes_bit_identically(tmp_path):

@@ -13,6 +13,7 @@ import json
 import keras
 import tensorflow as tf
 
+from .averaging import AveragedWeights, TrainedWeights, uses_averages
 from .data import make_dataset, make_validation_dataset, steps_per_epoch
 from .monitor import TrainingMonitor
 from .prefix_validation import PrefixValidation
@@ -192,6 +193,12 @@ def train(
             if config.verbose
             else []
         )
+        # With an optimizer that averages the weights (use_ema=True), every
+        # epoch is judged, and the fit ends, with the averages.
+        averaged, trained = [], []
+        if uses_averages(model):
+            averaged = [AveragedWeights()]
+            trained = [TrainedWeights(averaged[0], monitor)]
         try:
             model.fit(
                 dataset,
@@ -203,7 +210,15 @@ def train(
                 validation_data=None if prefixes else validation,
                 # The monitor sees the logs that the other callbacks add, and backs
                 # up its state before Keras backs up the model.
-                callbacks=[*prefixes, *others, monitor, *backups, *progress],
+                callbacks=[
+                    *averaged,
+                    *prefixes,
+                    *others,
+                    monitor,
+                    *trained,
+                    *backups,
+                    *progress,
+                ],
                 shuffle=False,
                 verbose=0 if config.verbose == 1 else config.verbose,
             )
