@@ -216,7 +216,7 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
             "--budget",
             "1",
             "--models",
-            "pca,keras-tutorial,default,conv,best,conv-best",
+            "pca,keras-tutorial,default,conv,best,conv-best,conv-averaged",
             "--thresholds",
             "1.5,0.9",
             "--output",
@@ -225,7 +225,7 @@ def test_time_to_quality_benchmark_scores_every_epoch_of_every_model(tmp_path):
     )
     saved = json.loads((tmp_path / "results.json").read_text())
     assert [row["model"] for row in saved["rows"]] == [
-        "keras-tutorial", "default", "conv", "best", "conv-best",
+        "keras-tutorial", "default", "conv", "best", "conv-best", "conv-averaged",
     ]  # fmt: skip
     for row in saved["rows"]:
         times = [seconds for seconds, _ in row["curve"]]
@@ -275,6 +275,11 @@ def test_time_to_quality_conv_params_reach_conv_flips_and_build_optimizers():
         ttq.skae_model("best", 4, 0, 10.0, {"optimizer": "sgd"}, None).optimizer
         == "sgd"
     )
+    averaged = ttq.skae_model("conv-averaged", 4, 0, 10.0, None, {"batch_size": 64})
+    assert averaged.random_flip == "horizontal" and averaged.batch_size == 64
+    assert averaged.decoder_dense == ttq.CONV_AVERAGED["decoder_dense"]
+    assert isinstance(averaged.optimizer, keras.optimizers.Adam)
+    assert averaged.optimizer.use_ema
 
 
 def test_time_to_quality_mirror_images_are_flipped_left_to_right():
