@@ -3,25 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from _resume import assert_same_fit, interrupted_then_resumed
+from _fits import PoisonAt, assert_same_fit, interrupted_then_resumed
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
-
-
-class Recorder(keras.callbacks.Callback):
-    """The model's weights after every epoch and when training ends."""
-
-    def __init__(self):
-        super().__init__()
-        self.after_epoch = []
-        self.at_train_end = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.after_epoch.append(self.model.get_weights())
-
-    def on_train_end(self, logs=None):
-        self.at_train_end = self.model.get_weights()
 
 
 def averaging(momentum=0.5):
@@ -49,7 +34,7 @@ def fit(X, callbacks=(), **params):
 def test_averages_are_judged_and_returned_while_training_goes_on_unaveraged():
     X = np.random.default_rng(0).random((80, 6))
     plain = fit(X, optimizer=keras.optimizers.Adam(1e-2))
-    recorder = Recorder()
+    recorder = PoisonAt(at=None)
     averaged = fit(X, [recorder], optimizer=averaging())
     # The steps train the same weights: the averages never feed back.
     np.testing.assert_allclose(
@@ -72,7 +57,7 @@ def test_early_stopping_keeps_the_best_epochs_averages():
     """Keras's fit ends by copying the averages into the weights: it must not
     undo the best epoch that early stopping restored."""
     X = np.random.default_rng(0).random((64, 6))
-    recorder = Recorder()
+    recorder = PoisonAt(at=None)
     est = fit(
         X,
         [recorder],

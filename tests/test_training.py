@@ -15,7 +15,12 @@ import keras
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _resume import InterruptAtEpoch, assert_same_fit, interrupted_then_resumed
+from _fits import (
+    InterruptAtEpoch,
+    PoisonAt,
+    assert_same_fit,
+    interrupted_then_resumed,
+)
 from numpy.testing import assert_array_equal
 
 from skae import AutoencoderTransformer
@@ -136,27 +141,6 @@ def test_diverging_fit_warns_and_leaves_finite_model():
     assert est.n_iter_ < 20
     assert np.isfinite(est.transform(X)).all()
     assert all(np.isfinite(w).all() for w in est.model_.get_weights())
-
-
-class PoisonAt(keras.callbacks.Callback):
-    """Record the weights after every epoch; make them NaN as epoch ``at`` begins."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
-        self.after_epoch = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            self.model.set_weights(
-                [np.full_like(w, np.nan) for w in self.model.get_weights()]
-            )
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.after_epoch.append(self.model.get_weights())
-
-    def on_train_end(self, logs=None):
-        self.at_train_end = self.model.get_weights()
 
 
 def test_nan_forced_mid_training_restores_the_last_finite_epoch():

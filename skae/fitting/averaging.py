@@ -91,8 +91,7 @@ class TrainedWeights(keras.callbacks.Callback):
         self.monitor = monitor
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self.averaged.averages_in_model:
-            return
+        # AveragedWeights has put the averages in at the end of every epoch.
         if not self.monitor.finished:
             self.averaged.swap()
             return
